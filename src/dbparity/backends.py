@@ -1,0 +1,175 @@
+"""Backends are data: one TOML file each, loaded and validated here.
+
+A file names what a backend is (dialect and driver), how its server comes to exist (the
+provisioner), and where it is known to diverge from PostgreSQL. Validation is strict: an unknown
+key or a missing field is an error naming the file and the key, because a typo in a divergence
+table would otherwise silently change what the report claims.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+PROVISIONERS = ("sqlite-memory", "sqlite-file", "postgres")
+FAMILIES = ("sqlite", "postgresql")
+
+_REQUIRED = {"id": str, "label": str, "family": str, "dialect": str, "provision": str}
+_OPTIONAL = {"reference": bool, "tags": list, "postgres": dict, "diverges": dict}
+_POSTGRES_KEYS = {"image": str}
+_DIVERGENCE_KEYS = {"reason": str}
+
+
+class BackendConfigError(ValueError):
+    """A backend file that is wrong; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """A case this backend is known to get wrong, and what that means for a user's tests."""
+
+    case_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Backend:
+    id: str
+    label: str
+    family: str
+    dialect: str
+    provision: str
+    source: Path
+    reference: bool = False
+    tags: tuple[str, ...] = ()
+    postgres_image: str = "postgres:16-alpine"
+    divergences: dict[str, Divergence] = field(default_factory=dict)
+
+    @property
+    def driver(self) -> str:
+        """The DBAPI driver: 'asyncpg' for 'postgresql+asyncpg'."""
+        return self.dialect.partition("+")[2] or self.dialect
+
+    def divergence_for(self, case_id: str) -> Divergence | None:
+        """The declared divergence for a case id, matching either the exact id or its base
+        (``suite.name`` without a ``[param]`` suffix)."""
+        return self.divergences.get(case_id) or self.divergences.get(case_id.split("[", 1)[0])
+
+
+def default_backends_dir() -> Path:
+    """Where backend files live: ``$DBPARITY_BACKENDS_DIR``, else ``./backends`` when run from a
+    checkout, else the copies shipped inside the installed package."""
+    env = os.environ.get("DBPARITY_BACKENDS_DIR")
+    if env:
+        return Path(env)
+    local = Path.cwd() / "backends"
+    if local.is_dir() and any(local.glob("*.toml")):
+        return local
+    return Path(str(resources.files("dbparity") / "_backends"))
+
+
+def load_backend(path: Path) -> Backend:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise BackendConfigError(f"{path}: no such backend file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BackendConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _validate(data, path)
+
+
+def load_backends(directory: Path | None = None) -> dict[str, Backend]:
+    """All backends in a directory, keyed by id, in file-name order."""
+    directory = directory or default_backends_dir()
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise BackendConfigError(
+            f"{directory}: no backend files (*.toml); set DBPARITY_BACKENDS_DIR or "
+            "pass --dbparity-backends to a directory holding them"
+        )
+    backends: dict[str, Backend] = {}
+    for file in files:
+        backend = load_backend(file)
+        if backend.id in backends:
+            raise BackendConfigError(
+                f"{file}: id {backend.id!r} is already used by {backends[backend.id].source}"
+            )
+        backends[backend.id] = backend
+    return backends
+
+
+def _validate(data: dict[str, Any], path: Path) -> Backend:
+    _check_keys(data, _REQUIRED, _OPTIONAL, path, where="")
+    if data["provision"] not in PROVISIONERS:
+        raise BackendConfigError(
+            f"{path}: key 'provision': unknown provisioner {data['provision']!r}; "
+            f"expected one of {', '.join(PROVISIONERS)}"
+        )
+    if data["family"] not in FAMILIES:
+        raise BackendConfigError(
+            f"{path}: key 'family': unknown family {data['family']!r}; "
+            f"expected one of {', '.join(FAMILIES)}"
+        )
+    if path.stem != data["id"]:
+        raise BackendConfigError(
+            f"{path}: key 'id': {data['id']!r} differs from the file name; "
+            f"rename the file to {data['id']}.toml or change the id"
+        )
+    postgres = data.get("postgres", {})
+    _check_keys(postgres, {}, _POSTGRES_KEYS, path, where="postgres.")
+    divergences: dict[str, Divergence] = {}
+    for case_id, entry in data.get("diverges", {}).items():
+        where = f'diverges."{case_id}".'
+        if not isinstance(entry, dict):
+            raise BackendConfigError(f"{path}: key '{where[:-1]}' must be a table with a reason")
+        _check_keys(entry, _DIVERGENCE_KEYS, {}, path, where=where)
+        if "." not in case_id:
+            raise BackendConfigError(
+                f"{path}: key '{where[:-1]}': case ids look like 'suite.name', e.g. "
+                "'filters.like_is_case_sensitive'"
+            )
+        if not entry["reason"].strip():
+            raise BackendConfigError(f"{path}: key '{where}reason' is empty; say what differs")
+        divergences[case_id] = Divergence(case_id, entry["reason"].strip())
+    tags = data.get("tags", [])
+    if not all(isinstance(t, str) for t in tags):
+        raise BackendConfigError(f"{path}: key 'tags' must be a list of strings")
+    return Backend(
+        id=data["id"],
+        label=data["label"],
+        family=data["family"],
+        dialect=data["dialect"],
+        provision=data["provision"],
+        source=path,
+        reference=data.get("reference", False),
+        tags=tuple(tags),
+        postgres_image=postgres.get("image", "postgres:16-alpine"),
+        divergences=divergences,
+    )
+
+
+def _check_keys(
+    data: dict[str, Any],
+    required: dict[str, type],
+    optional: dict[str, type],
+    path: Path,
+    where: str,
+) -> None:
+    allowed = required | optional
+    for key, value in data.items():
+        if key not in allowed:
+            raise BackendConfigError(
+                f"{path}: unknown key '{where}{key}'; allowed here: {', '.join(sorted(allowed))}"
+            )
+        if not isinstance(value, allowed[key]):
+            raise BackendConfigError(
+                f"{path}: key '{where}{key}' must be a {allowed[key].__name__}, "
+                f"not {type(value).__name__}"
+            )
+    for key in required:
+        if key not in data:
+            raise BackendConfigError(f"{path}: missing required key '{where}{key}'")

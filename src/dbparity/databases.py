@@ -1,0 +1,126 @@
+"""This process's own database on a provisioned Target, with the schema in it.
+
+One database per process (per pytest-xdist worker), so workers never share rows. On PostgreSQL
+the schema is built once into a template database and each worker's database is a copy of it;
+on SQLite each worker's database is its own file (or its own memory) and gets ``create_all``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from dbparity.backends import Backend
+from dbparity.engines import build_engine, sqlalchemy_url
+from dbparity.provision import Target
+from dbparity.provision.postgres import database_prefix
+
+# Any constant works; it only has to be the same in every worker of a run.
+_TEMPLATE_LOCK = 0x64627079
+
+
+class DatabaseSetupError(RuntimeError):
+    """This process's database could not be created; the message says why."""
+
+
+def worker_name() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def template_name(target: Target) -> str:
+    return f"{database_prefix(target.run_id)}template"
+
+
+def worker_database_name(target: Target, worker: str) -> str:
+    return f"{database_prefix(target.run_id)}{worker}"
+
+
+@asynccontextmanager
+async def open_database(
+    backend: Backend, target: Target, metadata: MetaData | None, worker: str | None = None
+) -> AsyncIterator[AsyncEngine]:
+    """Yield an engine on a fresh database holding ``metadata``; remove the database after."""
+    worker = worker or worker_name()
+    if backend.family == "sqlite":
+        if target.provisioner == "sqlite-memory":
+            url = f"{backend.dialect}:///:memory:"
+        else:
+            url = f"{backend.dialect}:///{Path(target.location) / f'{worker}.db'}"
+        engine = build_engine(backend, url)
+        try:
+            if metadata is not None:
+                async with engine.begin() as conn:
+                    await conn.run_sync(metadata.create_all)
+            yield engine
+        finally:
+            await engine.dispose()
+        return
+
+    name = worker_database_name(target, worker)
+    await asyncio.to_thread(_create_from_template, backend, target, metadata, name)
+    engine = build_engine(backend, sqlalchemy_url(backend, target.location, name))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await asyncio.to_thread(drop_database, target, name)
+
+
+def _create_from_template(
+    backend: Backend, target: Target, metadata: MetaData | None, name: str
+) -> None:
+    """Under an advisory lock (so exactly one worker builds the template), create the template
+    if this run has none yet, then copy it into ``name``."""
+    template = template_name(target)
+    try:
+        with psycopg.connect(target.location, autocommit=True) as admin:
+            admin.execute("SELECT pg_advisory_lock(%s)", (_TEMPLATE_LOCK,))
+            try:
+                exists = admin.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
+                ).fetchone()
+                if not exists:
+                    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
+                    if metadata is not None:
+                        _create_schema(backend, target, template, metadata)
+                admin.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                        sql.Identifier(name), sql.Identifier(template)
+                    )
+                )
+            finally:
+                admin.execute("SELECT pg_advisory_unlock(%s)", (_TEMPLATE_LOCK,))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise DatabaseSetupError(
+            f"the PostgreSQL user may not create databases ({exc}); "
+            "grant it CREATEDB, or use a server where it may"
+        ) from exc
+
+
+def _create_schema(backend: Backend, target: Target, database: str, metadata: MetaData) -> None:
+    """create_all through the backend's own dialect, on a sync psycopg engine (we are in a
+    worker thread), then disconnect: a template must have no open connections to be copied."""
+    from sqlalchemy import create_engine
+
+    url = sqlalchemy_url(backend, target.location, database).set(drivername="postgresql+psycopg")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+    finally:
+        engine.dispose()
+
+
+def drop_database(target: Target, name: str) -> None:
+    with psycopg.connect(target.location, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

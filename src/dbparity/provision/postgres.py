@@ -1,0 +1,152 @@
+"""PostgreSQL for one run: an explicit URL, else a container, else a local cluster, else not run.
+
+Whatever the source, the run works in databases it creates itself (named ``test_dbparity_<run>_*``)
+and drops only those, so a URL pointing at a server with other databases is left as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from dbparity.backends import Backend
+from dbparity.provision import NotProvisioned, ProvisionOptions, Target, UnsafeDatabaseURL
+from dbparity.provision.local_cluster import ClusterError, LocalCluster, find_bindir
+
+log = logging.getLogger(__name__)
+
+URL_ENV = "DBPARITY_POSTGRES_URL"
+IMAGE_ENV = "DBPARITY_POSTGRES_IMAGE"
+DB_PREFIX = "test_dbparity_"
+
+
+def database_prefix(run_id: str) -> str:
+    return f"{DB_PREFIX}{run_id}_"
+
+
+@contextmanager
+def provision(backend: Backend, options: ProvisionOptions, run_id: str) -> Iterator[Target]:
+    with ExitStack() as stack:
+        url, provisioner = _find_server(backend, options, stack)
+        version, settings = _server_facts(url)
+        try:
+            yield Target(backend.id, provisioner, url, run_id, version, settings)
+        finally:
+            drop_run_databases(url, run_id)
+
+
+def _find_server(backend: Backend, options: ProvisionOptions, stack: ExitStack) -> tuple[str, str]:
+    explicit = options.db_url or os.environ.get(URL_ENV)
+    if explicit:
+        return check_url(explicit, allow_any=options.db_url_allow_any), "url"
+    reasons = []
+    image = options.postgres_image or os.environ.get(IMAGE_ENV) or backend.postgres_image
+    try:
+        return stack.enter_context(_container(image)), f"container {image}"
+    except NotProvisioned as exc:
+        reasons.append(str(exc))
+    bindir = find_bindir()
+    if bindir is None:
+        reasons.append("no PostgreSQL binaries (initdb) on PATH or under /usr/lib/postgresql")
+        raise NotProvisioned(
+            "; ".join(reasons) + f". Start Docker, install PostgreSQL, or pass --db-url / {URL_ENV}"
+        )
+    cluster = LocalCluster(bindir)
+    try:
+        cluster.start()
+    except ClusterError as exc:
+        raise NotProvisioned(f"local cluster from {bindir} failed: {exc}") from exc
+    stack.callback(cluster.stop)
+    log.info("local PostgreSQL cluster ready in %.2fs on port %s", cluster.startup_s, cluster.port)
+    return cluster.url, f"local-cluster {bindir}"
+
+
+@contextmanager
+def _container(image: str) -> Iterator[str]:
+    """A testcontainers PostgreSQL, when a Docker engine answers."""
+    try:
+        from docker.errors import DockerException
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError as exc:  # pragma: no cover - testcontainers is a dependency
+        raise NotProvisioned(f"testcontainers is not importable ({exc})") from exc
+    try:
+        container = PostgresContainer(image, driver=None)
+    except DockerException as exc:
+        raise NotProvisioned(f"no Docker engine answered ({exc.__class__.__name__})") from exc
+    try:
+        container.start()
+    except Exception as exc:
+        raise NotProvisioned(f"container {image} did not start: {exc}") from exc
+    try:
+        yield str(container.get_connection_url(driver=None))
+    finally:
+        container.stop()
+
+
+def check_url(url: str, *, allow_any: bool) -> str:
+    """The production guard: only a database whose name starts with ``test`` is used unasked.
+
+    Returns a libpq URL (any SQLAlchemy ``+driver`` suffix removed)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme not in ("postgresql", "postgres"):
+        raise UnsafeDatabaseURL(
+            f"--db-url {_redact(url)!r}: expected a postgresql:// URL, got scheme {parts.scheme!r}"
+        )
+    database = parts.path.lstrip("/")
+    if not database.startswith("test") and not allow_any:
+        raise UnsafeDatabaseURL(
+            f"--db-url names database {database or '(none)'!r}, whose name does not start with "
+            "'test'; it may hold real data. Point it at a test database, or pass "
+            "--db-url-allow-any if you are sure (dbparity only creates and drops its own "
+            f"{DB_PREFIX}* databases there)"
+        )
+    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, ""))
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return url
+
+
+def _server_facts(url: str) -> tuple[str, dict[str, str]]:
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+            row = conn.execute(
+                "SELECT datcollate, datctype, pg_encoding_to_char(encoding) "
+                "FROM pg_database WHERE datname = current_database()"
+            ).fetchone()
+    except psycopg.Error as exc:
+        raise NotProvisioned(f"PostgreSQL at {_redact(url)} did not answer: {exc}") from exc
+    assert row is not None
+    settings = {"collate": str(row[0]), "ctype": str(row[1]), "encoding": str(row[2])}
+    return f"PostgreSQL {version.split()[0]}", settings
+
+
+def drop_run_databases(url: str, run_id: str) -> None:
+    """Drop every database this run created (and nothing else)."""
+    prefix = database_prefix(run_id)
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            names = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
+                )
+            ]
+            for name in names:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+    except psycopg.Error as exc:
+        log.warning("could not drop this run's databases (%s*): %s", prefix, exc)

@@ -1,0 +1,145 @@
+"""The results file: one JSON document per run of the suites on one backend.
+
+This module owns the format. Everything downstream (reports, CI merging) reads results through
+:func:`load`, so a format change happens here and nowhere else.
+
+Shape (``format`` is ``dbparity-results/1``)::
+
+    {
+      "format": "dbparity-results/1",
+      "backend": {"id", "label", "family", "driver", "reference"},
+      "run": {"status": "run" | "not-run", "reason", "provisioner", "server_version",
+              "server_settings", "driver_versions", "python", "platform", "machine",
+              "started_at", "duration_s", "workers"},
+      "cases": [{"id", "suite", "name", "title", "outcome", "reason", "duration_s", "nodeid"}]
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+FORMAT = "dbparity-results/1"
+
+Outcome = Literal[
+    "conforms",
+    "diverges",
+    "unexpected-failure",
+    "stale-expectation",
+    "not-applicable",
+    "not-run",
+    "error",
+]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
+
+RunStatus = Literal["run", "not-run"]
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be read as dbparity results; the message names the file."""
+
+
+@dataclass
+class Case:
+    """One behaviour checked on one backend."""
+
+    id: str
+    suite: str
+    name: str
+    title: str
+    outcome: Outcome
+    reason: str = ""
+    duration_s: float = 0.0
+    nodeid: str = ""
+
+
+@dataclass
+class BackendInfo:
+    id: str
+    label: str
+    family: str
+    driver: str
+    reference: bool = False
+
+
+@dataclass
+class RunInfo:
+    status: RunStatus
+    reason: str = ""
+    provisioner: str = ""
+    server_version: str = ""
+    server_settings: dict[str, str] = field(default_factory=dict)
+    driver_versions: dict[str, str] = field(default_factory=dict)
+    python: str = ""
+    platform: str = ""
+    machine: str = ""
+    started_at: str = ""
+    duration_s: float = 0.0
+    workers: int = 1
+
+
+@dataclass
+class Results:
+    backend: BackendInfo
+    run: RunInfo
+    cases: list[Case] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "backend": asdict(self.backend),
+            "run": asdict(self.run),
+            "cases": [asdict(c) for c in sorted(self.cases, key=lambda c: c.id)],
+        }
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(OUTCOMES, 0)
+        for case in self.cases:
+            counts[case.outcome] += 1
+        return counts
+
+
+def write(results: Results, path: Path) -> None:
+    """Write atomically, so a reader never sees half a file even if the run is interrupted."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(results.to_json(), indent=2, sort_keys=True) + "\n", "utf-8")
+    tmp.replace(path)
+
+
+def load(path: Path) -> Results:
+    """Read a results file, or raise :class:`ResultsFileError` saying in one line what is wrong."""
+    try:
+        raw = json.loads(Path(path).read_text("utf-8"))
+    except FileNotFoundError:
+        raise ResultsFileError(f"{path}: no such results file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultsFileError(f"{path}: not valid JSON ({exc}); is it truncated?") from None
+    return from_json(raw, source=str(path))
+
+
+def from_json(raw: Any, source: str = "<results>") -> Results:
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
+        raise ResultsFileError(
+            f"{source}: not a dbparity results file (format {found!r}, expected {FORMAT!r})"
+        )
+    try:
+        backend = BackendInfo(**raw["backend"])
+        run = RunInfo(**raw["run"])
+        cases = [Case(**c) for c in raw["cases"]]
+    except (KeyError, TypeError) as exc:
+        raise ResultsFileError(f"{source}: malformed results ({exc})") from None
+    for case in cases:
+        if case.outcome not in OUTCOMES:
+            raise ResultsFileError(
+                f"{source}: case {case.id!r} has unknown outcome {case.outcome!r}; "
+                f"expected one of {', '.join(OUTCOMES)}"
+            )
+    if run.status not in get_args(RunStatus):
+        raise ResultsFileError(f"{source}: run status {run.status!r} is not 'run' or 'not-run'")
+    return Results(backend=backend, run=run, cases=cases)
