@@ -11,7 +11,7 @@ import datetime as dt
 import decimal
 import enum
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -48,7 +48,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: dict[Any, Any] = {dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
 
 
 class TaskStatus(enum.Enum):
@@ -101,12 +101,8 @@ class Task(Base):
     priority: Mapped[int] = mapped_column(default=0, server_default="0")
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
-    assignee_id: Mapped[int | None] = mapped_column(
-        ForeignKey("workers.id", ondelete="SET NULL")
-    )
-    parent_task_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tasks.id", ondelete="CASCADE")
-    )
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL"))
+    parent_task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
     due: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

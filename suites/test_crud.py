@@ -48,7 +48,9 @@ async def test_delete_removes_row(session: AsyncSession, task: Task) -> None:
     assert await session.scalar(select(func.count()).where(Task.id == task_id)) == 0
 
 
-async def test_python_side_default_applies(session: AsyncSession, project: Project, worker: Worker) -> None:
+async def test_python_side_default_applies(
+    session: AsyncSession, project: Project, worker: Worker
+) -> None:
     """A column default set in Python (task status) is applied when the value is omitted."""
     task = Task(title="Defaults", project_id=project.id, created_by_id=worker.id)
     session.add(task)
@@ -56,7 +58,9 @@ async def test_python_side_default_applies(session: AsyncSession, project: Proje
     assert task.status is TaskStatus.pending
 
 
-async def test_server_default_is_fetched(session: AsyncSession, worker: Worker, project: Project) -> None:
+async def test_server_default_is_fetched(
+    session: AsyncSession, worker: Worker, project: Project
+) -> None:
     """A server-side default (priority 0) is visible after a refresh."""
     task = Task(title="Server default", project_id=project.id, created_by_id=worker.id)
     session.add(task)
@@ -65,7 +69,9 @@ async def test_server_default_is_fetched(session: AsyncSession, worker: Worker, 
     assert task.priority == 0
 
 
-async def test_server_timestamp_default_is_timezone_aware(session: AsyncSession, project: Project) -> None:
+async def test_server_timestamp_default_is_timezone_aware(
+    session: AsyncSession, project: Project
+) -> None:
     """A `now()` server default on a timestamptz column comes back as an aware datetime."""
     await session.refresh(project)
     assert isinstance(project.created_at, dt.datetime)
@@ -79,7 +85,9 @@ async def test_bulk_insert_many_rows(session: AsyncSession) -> None:
     assert await session.scalar(select(func.count()).select_from(User)) == 500
 
 
-async def test_bulk_update_by_criteria(session: AsyncSession, project: Project, worker: Worker) -> None:
+async def test_bulk_update_by_criteria(
+    session: AsyncSession, project: Project, worker: Worker
+) -> None:
     """An UPDATE ... WHERE changes exactly the matching rows and reports their count."""
     session.add_all(
         Task(title=f"t{i}", project_id=project.id, created_by_id=worker.id, priority=i % 3)
@@ -87,7 +95,10 @@ async def test_bulk_update_by_criteria(session: AsyncSession, project: Project, 
     )
     await session.flush()
     result = await session.execute(
-        update(Task).where(Task.priority == 2).values(priority=10).execution_options(synchronize_session=False)
+        update(Task)
+        .where(Task.priority == 2)
+        .values(priority=10)
+        .execution_options(synchronize_session=False)
     )
     assert result.rowcount == 3  # type: ignore[attr-defined]
     assert await session.scalar(select(func.count()).where(Task.priority == 10)) == 3
@@ -115,7 +126,10 @@ async def test_commit_inside_test_is_visible_in_same_session(session: AsyncSessi
     """After code under test commits, its rows stay visible to the same session."""
     session.add(User(email="commit@example.com", name="Committed"))
     await session.commit()
-    assert await session.scalar(select(User.name).where(User.email == "commit@example.com")) == "Committed"
+    assert (
+        await session.scalar(select(User.name).where(User.email == "commit@example.com"))
+        == "Committed"
+    )
 
 
 async def test_onupdate_sets_updated_at(session: AsyncSession, task: Task) -> None:

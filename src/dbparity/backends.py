@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -18,10 +19,16 @@ from typing import Any
 PROVISIONERS = ("sqlite-memory", "sqlite-file", "postgres")
 FAMILIES = ("sqlite", "postgresql")
 
-_REQUIRED = {"id": str, "label": str, "family": str, "dialect": str, "provision": str}
-_OPTIONAL = {"reference": bool, "tags": list, "postgres": dict, "diverges": dict}
-_POSTGRES_KEYS = {"image": str}
-_DIVERGENCE_KEYS = {"reason": str}
+_REQUIRED: dict[str, type] = {
+    "id": str,
+    "label": str,
+    "family": str,
+    "dialect": str,
+    "provision": str,
+}
+_OPTIONAL: dict[str, type] = {"reference": bool, "tags": list, "postgres": dict, "diverges": dict}
+_POSTGRES_KEYS: dict[str, type] = {"image": str}
+_DIVERGENCE_KEYS: dict[str, type] = {"reason": str}
 
 
 class BackendConfigError(ValueError):
@@ -154,8 +161,8 @@ def _validate(data: dict[str, Any], path: Path) -> Backend:
 
 def _check_keys(
     data: dict[str, Any],
-    required: dict[str, type],
-    optional: dict[str, type],
+    required: Mapping[str, type],
+    optional: Mapping[str, type],
     path: Path,
     where: str,
 ) -> None:

@@ -49,8 +49,8 @@ def name_item(item: pytest.Item) -> CaseName:
 
 def case_properties(report: pytest.TestReport) -> dict[str, Any] | None:
     for key, value in report.user_properties:
-        if key == USER_PROPERTY:
-            return dict(value)
+        if key == USER_PROPERTY and isinstance(value, dict):
+            return value
     return None
 
 

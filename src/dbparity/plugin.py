@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import pytest_asyncio
@@ -358,7 +358,7 @@ def isolation_strategy(request: pytest.FixtureRequest) -> Strategy:
             f"{request.node.nodeid}: isolation({strategy!r}) is not a strategy; "
             f"use one of {', '.join(STRATEGIES)}"
         )
-    return strategy  # type: ignore[no-any-return]
+    return cast(Strategy, strategy)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -39,7 +39,9 @@ def find_bindir() -> Path | None:
         return Path(on_path).resolve().parent
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
     )
     return Path(candidates[-1]).parent if candidates else None
 
