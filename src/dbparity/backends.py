@@ -166,7 +166,7 @@ def _check_keys(
     path: Path,
     where: str,
 ) -> None:
-    allowed = required | optional
+    allowed = {**required, **optional}
     for key, value in data.items():
         if key not in allowed:
             raise BackendConfigError(
