@@ -1,0 +1,77 @@
+"""The ``dbparity`` command: list backends, check this machine, build reports.
+
+Each subcommand is a plain function taking the parsed arguments and returning an exit code;
+errors a user can fix are printed as one line on stderr, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from dbparity.backends import BackendConfigError, load_backends
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    """Print the backend ids with their labels and declared divergences."""
+    backends = load_backends(args.backends_dir)
+    for backend in backends.values():
+        marker = " (reference)" if backend.reference else ""
+        print(
+            f"{backend.id:<20} {backend.label}{marker}; "
+            f"{len(backend.divergences)} declared divergences"
+        )
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Say which ways of getting a PostgreSQL server this machine has, without starting one."""
+    import os
+
+    from dbparity.provision.local_cluster import find_bindir
+    from dbparity.provision.postgres import URL_ENV
+
+    url = os.environ.get(URL_ENV)
+    print(f"{URL_ENV}: {'set' if url else 'not set'}")
+    try:
+        import docker
+
+        docker.from_env().ping()
+        print("Docker engine: answers (testcontainers will be used)")
+    except Exception as exc:
+        print(f"Docker engine: none ({exc.__class__.__name__})")
+    bindir = find_bindir()
+    print(f"PostgreSQL binaries: {bindir or 'not found'}")
+    if not url and bindir is None:
+        print("=> PostgreSQL backends would be NOT RUN on this machine", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dbparity", description=__doc__)
+    parser.add_argument(
+        "--backends-dir", type=Path, default=None, help="directory of backend TOML files"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("backends", help=cmd_backends.__doc__).set_defaults(func=cmd_backends)
+    sub.add_parser("doctor", help=cmd_doctor.__doc__).set_defaults(func=cmd_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Command = args.func
+    try:
+        return func(args)
+    except BackendConfigError as exc:
+        print(f"dbparity: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
