@@ -1,0 +1,107 @@
+"""Shared helpers for the project's own tests.
+
+Most tests here run a tiny suite through the real plugin in a subprocess (pytester), on real
+backends, and read what it printed and the results file it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS_DIR = ROOT / "backends"
+ALL_BACKENDS = ("sqlite-memory", "sqlite-file", "postgres-asyncpg", "postgres-psycopg")
+
+INI = """
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = session
+asyncio_default_test_loop_scope = session
+"""
+
+# A one-table schema for tiny suites.
+CONFTEST = """
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+metadata = MetaData()
+items = Table("items", metadata, Column("id", Integer, primary_key=True), Column("name", String(50)))
+
+
+@pytest.fixture(scope="session")
+def dbparity_metadata():
+    return metadata
+"""
+
+
+class TinySuite:
+    """A throwaway suite run through the installed plugin in a subprocess."""
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        self.path = pytester.path
+        pytester.makefile(".ini", pytest=INI)
+        pytester.makeconftest(CONFTEST)
+        self.backends_dir = BACKENDS_DIR
+
+    def write_tests(self, name: str, source: str) -> None:
+        self.pytester.makepyfile(**{name: textwrap.dedent(source)})
+
+    def use_backends_with(self, extra_toml: dict[str, str]) -> None:
+        """Copy the real backend files, appending TOML text to some of them."""
+        directory = self.path / "backends"
+        directory.mkdir(exist_ok=True)
+        for file in BACKENDS_DIR.glob("*.toml"):
+            text = file.read_text("utf-8")
+            (directory / file.name).write_text(text + extra_toml.get(file.stem, ""), "utf-8")
+        self.backends_dir = directory
+
+    def run(self, backend: str, *args: str) -> pytest.RunResult:
+        results = self.path / f"{backend}.json"
+        argv = (
+            f"--backend={backend}",
+            f"--dbparity-results={results}",
+            f"--dbparity-backends={self.backends_dir}",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            *args,
+        )
+        return self.pytester.runpytest_subprocess(*argv, timeout=300)
+
+    def results(self, backend: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.path / f"{backend}.json").read_text("utf-8"))
+        return data
+
+    def outcomes(self, backend: str) -> dict[str, str]:
+        return {c["id"]: c["outcome"] for c in self.results(backend)["cases"]}
+
+
+@pytest.fixture
+def tiny_suite(pytester: pytest.Pytester) -> TinySuite:
+    return TinySuite(pytester)
+
+
+@pytest.fixture
+def private_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A TMPDIR of this test's own, so leftovers of *this* run can be told from others'.
+
+    Made directly under the system temp dir and world-traversable, because the cluster runs as
+    the unprivileged ``postgres`` user when the tests run as root."""
+    directory = Path(tempfile.mkdtemp(prefix="dbparity-test-tmpdir-"))
+    os.chmod(directory, 0o755)
+    monkeypatch.setenv("TMPDIR", str(directory))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
