@@ -36,7 +36,9 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 
 metadata = MetaData()
-items = Table("items", metadata, Column("id", Integer, primary_key=True), Column("name", String(50)))
+items = Table(
+    "items", metadata, Column("id", Integer, primary_key=True), Column("name", String(50))
+)
 
 
 @pytest.fixture(scope="session")
@@ -100,8 +102,9 @@ def private_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
     Made directly under the system temp dir and world-traversable, because the cluster runs as
     the unprivileged ``postgres`` user when the tests run as root."""
-    directory = Path(tempfile.mkdtemp(prefix="dbparity-test-tmpdir-"))
+    directory = Path(tempfile.mkdtemp(prefix="testrun-tmpdir-"))
     os.chmod(directory, 0o755)
     monkeypatch.setenv("TMPDIR", str(directory))
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))  # gettempdir() caches its answer
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
