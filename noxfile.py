@@ -61,7 +61,7 @@ def conformance(session: nox.Session, backend: str) -> None:
     )
 
 
-@nox.session
+@nox.session(tags=["check"])
 def tests(session: nox.Session) -> None:
     """Run the project's own tests (harness, plugin, reports)."""
     _install(session)
@@ -69,7 +69,7 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "tests", *session.posargs)
 
 
-@nox.session
+@nox.session(tags=["check"])
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check, and mypy on src/."""
     _install(session)
