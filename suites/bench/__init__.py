@@ -1,0 +1,1 @@
+"""pytest-benchmark suites: what each operation and isolation strategy costs per backend."""
