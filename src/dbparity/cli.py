@@ -52,6 +52,34 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Merge results files into compatibility.md, index.html and results.json."""
+    from dbparity.report import load_inputs, write_reports
+    from dbparity.results import BackendInfo, ResultsFileError
+
+    expected = [
+        BackendInfo(b.id, b.label, b.family, b.driver, b.reference)
+        for b in load_backends(args.backends_dir).values()
+    ]
+    try:
+        inputs = load_inputs(args.results)
+        merged, written = write_reports(inputs, args.output, expected=expected)
+    except ResultsFileError as exc:
+        print(f"dbparity report: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = exc.filename or args.output
+        print(f"dbparity report: {where}: cannot write ({exc.strerror})", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    for column in merged.columns:
+        print(f"{column.key}: {column.verdict}")
+    if merged.attention:
+        print(f"{len(merged.attention)} items need attention; see the top of compatibility.md")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dbparity", description=__doc__)
     parser.add_argument(
@@ -60,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("backends", help=cmd_backends.__doc__).set_defaults(func=cmd_backends)
     sub.add_parser("doctor", help=cmd_doctor.__doc__).set_defaults(func=cmd_doctor)
+    report = sub.add_parser("report", help=cmd_report.__doc__)
+    report.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results files")
+    report.add_argument(
+        "-o", "--output", type=Path, default=Path("reports"), help="directory (default: reports)"
+    )
+    report.set_defaults(func=cmd_report)
     return parser
 
 

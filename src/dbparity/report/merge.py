@@ -1,0 +1,350 @@
+"""Merge results files into one behaviour-by-column matrix.
+
+A column is a backend plus the server version that ran (``postgres-asyncpg`` on ``PostgreSQL
+15.18``), so a CI matrix over server versions gives one column per version. Several files for
+the same column are shards of one run (xdist, CI splits): their cases are pooled, and a case
+on which they disagree becomes a ``conflict`` cell that is reported, never resolved silently.
+
+:func:`merge` is a pure function: it reads nothing but its arguments, its output does not
+depend on the order of the inputs, and it adds no clock readings of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dbparity.report.outcomes import CELL_OUTCOMES, FAILING, UNCHECKED, CellOutcome
+from dbparity.results import BackendInfo, Case, Results, ResultsFileError
+
+MISSING_BACKEND = "no results file for this backend among the inputs"
+MISSING_CASE = "no result for this case in this backend's results (a shard missing?)"
+ATTENTION_KINDS = (
+    "not-run",
+    "conflict",
+    "unexpected-failure",
+    "error",
+    "stale-expectation",
+    "missing",
+)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One results file that went into a column, kept for provenance."""
+
+    source: str
+    provisioner: str
+    started_at: str
+    duration_s: float
+    workers: int
+    python: str
+    platform: str
+    machine: str
+
+
+@dataclass
+class Column:
+    key: str
+    backend: BackendInfo
+    status: str
+    reason: str
+    server_version: str
+    server_settings: dict[str, str]
+    driver_versions: dict[str, str]
+    shards: list[Shard] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """'PostgreSQL 15.18 / asyncpg', or the backend's label when it did not run."""
+        if self.status != "run":
+            return f"{self.backend.label}: not run"
+        server = self.server_version or "unknown server version"
+        return f"{server} / {self.backend.driver}"
+
+    @property
+    def checked(self) -> int:
+        return sum(n for outcome, n in self.counts.items() if outcome not in UNCHECKED)
+
+    @property
+    def failing(self) -> int:
+        return sum(self.counts.get(outcome, 0) for outcome in FAILING)
+
+    @property
+    def agrees(self) -> int:
+        return self.counts.get("conforms", 0)
+
+    @property
+    def verdict(self) -> str:
+        if self.status != "run":
+            return f"not run: {self.reason}"
+        if self.checked == 0:
+            return "no behaviour checked"
+        if self.backend.reference:
+            return f"reference: {self.agrees} of {self.checked} cases hold as written"
+        return f"agrees with PostgreSQL on {self.agrees} of {self.checked} behaviours"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What one shard said about a conflicting case."""
+
+    source: str
+    outcome: str
+    reason: str
+
+
+@dataclass
+class Cell:
+    outcome: CellOutcome
+    reason: str = ""
+    claims: list[Claim] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    id: str
+    suite: str
+    name: str
+    title: str
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Something a reader must see before the matrix."""
+
+    kind: str
+    column: str
+    case: str
+    reason: str
+
+
+@dataclass
+class Merged:
+    columns: list[Column]
+    rows: list[Row]
+    attention: list[Attention]
+
+    @property
+    def suites(self) -> list[str]:
+        return sorted({row.suite for row in self.rows})
+
+    @property
+    def reference(self) -> list[Column]:
+        return [c for c in self.columns if c.backend.reference]
+
+    def rows_of(self, suite: str) -> list[Row]:
+        return [row for row in self.rows if row.suite == suite]
+
+
+def merge(inputs: Sequence[tuple[str, Results]], expected: Iterable[BackendInfo] = ()) -> Merged:
+    """Merge named results into columns and rows; ``expected`` backends without any results
+    become columns that did not run. Raises :class:`ResultsFileError` for a file whose fields
+    have the wrong types, naming it."""
+    for source, results in inputs:
+        _check_types(source, results)
+    groups: dict[tuple[str, str, str], list[tuple[str, Results]]] = {}
+    for source, results in sorted(inputs, key=lambda item: item[0]):
+        groups.setdefault(_column_id(results), []).append((source, results))
+    columns: list[Column] = []
+    cells: dict[str, dict[str, Cell]] = {}
+    meta: dict[str, dict[str, Case]] = {}
+    for group in groups.values():
+        column, cells[column.key], meta[column.key] = _merge_column(group)
+        columns.append(column)
+    seen = {c.backend.id for c in columns}
+    for backend in expected:
+        if backend.id not in seen:
+            column = _missing_column(backend)
+            columns.append(column)
+            cells[column.key], meta[column.key] = {}, {}
+            seen.add(backend.id)
+    columns.sort(key=_column_order)
+    rows = _rows(columns, cells, meta)
+    for column in columns:
+        counts = dict.fromkeys(CELL_OUTCOMES, 0)
+        for row in rows:
+            counts[row.cells[column.key].outcome] += 1
+        column.counts = counts
+    return Merged(columns=columns, rows=rows, attention=_attention(columns, rows))
+
+
+def _column_id(results: Results) -> tuple[str, str, str]:
+    version = results.run.server_version if results.run.status == "run" else ""
+    return (results.backend.id, results.run.status, version)
+
+
+def _column_key(backend_id: str, status: str, version: str) -> str:
+    if status != "run":
+        return f"{backend_id}@not run"
+    return f"{backend_id}@{version or 'unknown version'}"
+
+
+def _version_numbers(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+def _column_order(column: Column) -> tuple[object, ...]:
+    """Reference first, then by backend id; versions in numeric order; not run last."""
+    return (
+        not column.backend.reference,
+        column.backend.id,
+        column.status != "run",
+        _version_numbers(column.server_version),
+        column.server_version,
+    )
+
+
+def _merge_column(
+    group: list[tuple[str, Results]],
+) -> tuple[Column, dict[str, Cell], dict[str, Case]]:
+    """One column from its shards: the cells by case id, and each case's name and title."""
+    first = group[0][1]
+    column = Column(
+        key=_column_key(*_column_id(first)),
+        backend=first.backend,
+        status=first.run.status,
+        reason=_pick(r.run.reason for _, r in group),
+        server_version=first.run.server_version if first.run.status == "run" else "",
+        server_settings=_union(r.run.server_settings for _, r in group),
+        driver_versions=_union(r.run.driver_versions for _, r in group),
+        shards=[
+            Shard(
+                source=source,
+                provisioner=r.run.provisioner,
+                started_at=r.run.started_at,
+                duration_s=r.run.duration_s,
+                workers=r.run.workers,
+                python=r.run.python,
+                platform=r.run.platform,
+                machine=r.run.machine,
+            )
+            for source, r in group
+        ],
+    )
+    claims: dict[str, list[tuple[str, Case]]] = {}
+    for source, results in group:
+        for case in results.cases:
+            claims.setdefault(case.id, []).append((source, case))
+    cells: dict[str, Cell] = {}
+    meta: dict[str, Case] = {}
+    for case_id, said in claims.items():
+        outcomes = {case.outcome for _, case in said}
+        if len(outcomes) == 1:
+            cells[case_id] = Cell(
+                outcome=said[0][1].outcome, reason=_pick(c.reason for _, c in said)
+            )
+        else:
+            cells[case_id] = Cell(
+                outcome="conflict",
+                reason="shards disagree: " + "; ".join(f"{s} says {c.outcome}" for s, c in said),
+                claims=[Claim(s, c.outcome, c.reason) for s, c in said],
+            )
+        meta[case_id] = min((c for _, c in said), key=lambda c: (not c.title, c.title, c.suite))
+    return column, cells, meta
+
+
+def _missing_column(backend: BackendInfo) -> Column:
+    return Column(
+        key=_column_key(backend.id, "not-run", ""),
+        backend=backend,
+        status="not-run",
+        reason=MISSING_BACKEND,
+        server_version="",
+        server_settings={},
+        driver_versions={},
+    )
+
+
+def _rows(
+    columns: list[Column], cells: dict[str, dict[str, Cell]], meta: dict[str, dict[str, Case]]
+) -> list[Row]:
+    """One row per case id seen anywhere; a column without a result for it says not run."""
+    about: dict[str, Case] = {}
+    for column in columns:  # in column order, so the reference's wording wins
+        for case_id, case in sorted(meta[column.key].items()):
+            if case_id not in about or (not about[case_id].title and case.title):
+                about[case_id] = case
+    rows = []
+    for case_id in sorted(about, key=lambda i: (about[i].suite, i)):
+        case = about[case_id]
+        row = Row(id=case_id, suite=case.suite, name=case.name, title=case.title or case_id)
+        for column in columns:
+            found = cells[column.key].get(case_id)
+            if found is not None:
+                row.cells[column.key] = found
+            elif column.status != "run":
+                row.cells[column.key] = Cell(outcome="not-run", reason=column.reason)
+            else:
+                row.cells[column.key] = Cell(outcome="not-run", reason=MISSING_CASE)
+        rows.append(row)
+    return rows
+
+
+def _attention(columns: list[Column], rows: list[Row]) -> list[Attention]:
+    items: list[Attention] = []
+    for column in columns:
+        if column.status != "run":
+            items.append(Attention("not-run", column.key, "", column.reason))
+            continue
+        missing = [row.id for row in rows if row.cells[column.key].reason == MISSING_CASE]
+        if missing:
+            shown = ", ".join(missing[:5]) + (
+                f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            )
+            items.append(
+                Attention(
+                    "missing", column.key, "", f"{len(missing)} cases have no result: {shown}"
+                )
+            )
+        for row in rows:
+            cell = row.cells[column.key]
+            if cell.outcome in ATTENTION_KINDS:
+                items.append(Attention(cell.outcome, column.key, row.id, cell.reason))
+    order = {kind: i for i, kind in enumerate(ATTENTION_KINDS)}
+    position = {column.key: i for i, column in enumerate(columns)}
+    return sorted(items, key=lambda a: (order[a.kind], position[a.column], a.case))
+
+
+def _pick(values: Iterable[str]) -> str:
+    """One value for shards that agree on an outcome but word it differently: the first
+    non-empty in sorted order, so the input order cannot change the result."""
+    return min((v for v in values if v), default="")
+
+
+def _union(maps: Iterable[dict[str, str]]) -> dict[str, str]:
+    """Merge shards' version maps; a key with different values lists all of them."""
+    values: dict[str, set[str]] = {}
+    for mapping in maps:
+        for key, value in mapping.items():
+            values.setdefault(key, set()).add(value)
+    return {key: ", ".join(sorted(found)) for key, found in sorted(values.items())}
+
+
+def _check_types(source: str, results: Results) -> None:
+    """``results.load`` checks the shape; this checks the field types the report relies on."""
+
+    def need_str(where: str, value: object) -> None:
+        if not isinstance(value, str):
+            raise ResultsFileError(
+                f"{source}: {where} must be a string, not {type(value).__name__}"
+            )
+
+    for name in ("id", "label", "family", "driver"):
+        need_str(f"backend.{name}", getattr(results.backend, name))
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", results.backend.id):
+        raise ResultsFileError(f"{source}: backend.id {results.backend.id!r} is not a backend id")
+    for name in ("reason", "server_version", "provisioner", "started_at"):
+        need_str(f"run.{name}", getattr(results.run, name))
+    for name in ("server_settings", "driver_versions"):
+        mapping = getattr(results.run, name)
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            raise ResultsFileError(f"{source}: run.{name} must map strings to strings")
+    for index, case in enumerate(results.cases):
+        for name in ("id", "suite", "name", "title", "reason"):
+            need_str(f"cases[{index}].{name}", getattr(case, name))

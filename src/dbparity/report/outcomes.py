@@ -1,0 +1,74 @@
+"""The report's vocabulary: what each cell says, as a symbol and a word, and what counts as
+agreeing with PostgreSQL. Markdown and HTML both read it, so they can never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from dbparity.results import OUTCOMES
+
+#: A merged cell is a case's outcome, or ``conflict`` when shards of one run disagree on it.
+CellOutcome = Literal[
+    "conforms",
+    "diverges",
+    "unexpected-failure",
+    "stale-expectation",
+    "not-applicable",
+    "not-run",
+    "error",
+    "conflict",
+]
+CELL_OUTCOMES: tuple[str, ...] = get_args(CellOutcome)
+assert set(OUTCOMES) <= set(CELL_OUTCOMES), "results.Outcome grew; add it to CellOutcome"
+
+#: Outcomes that count as checked but not agreeing, apart from ``diverges``.
+FAILING: tuple[str, ...] = ("unexpected-failure", "stale-expectation", "error", "conflict")
+#: Outcomes left out of the verdict's denominator: nothing was learnt about the behaviour.
+UNCHECKED: tuple[str, ...] = ("not-applicable", "not-run")
+
+
+@dataclass(frozen=True)
+class Term:
+    symbol: str
+    word: str
+    meaning: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.symbol} {self.word}"
+
+
+TERMS: dict[str, Term] = {
+    "conforms": Term("✅", "conforms", "behaves as PostgreSQL does"),
+    "diverges": Term(
+        "🔶",
+        "diverges",
+        "differs from PostgreSQL exactly as the backend's TOML declares; the note gives the reason",
+    ),
+    "unexpected-failure": Term(
+        "❌",
+        "unexpected failure",
+        "failed without a declared divergence: an undocumented difference or a broken case",
+    ),
+    "stale-expectation": Term(
+        "⚠️",
+        "stale expectation",
+        "declared to diverge but behaved as PostgreSQL does: the TOML entry is out of date",
+    ),
+    "error": Term("💥", "error", "the case could not be run (setup or teardown failed)"),
+    "conflict": Term(
+        "❓",
+        "conflict",
+        "results files of the same backend and server version disagree on this case",
+    ),
+    "not-applicable": Term("➖", "not applicable", "skipped on this backend, with why"),  # noqa: RUF001
+    "not-run": Term("⬜", "not run", "no result: the backend did not run, or this case is missing"),
+}
+assert set(TERMS) == set(CELL_OUTCOMES)
+
+VERDICT_RULE = (
+    "The verdict counts a behaviour as agreeing when it conforms. Diverging and failing cases "
+    "(unexpected failure, stale expectation, error, conflict) count against it; not applicable "
+    "and not run are left out of the denominator, because nothing was learnt about them."
+)
