@@ -77,3 +77,12 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session(tags=["check"])
+def ci(session: nox.Session) -> None:
+    """Rehearse the GitHub Actions fan-out and fan-in here: the workflow's own plan, matrix and
+    report steps, then a check that the merged result equals a plain local run's."""
+    _install(session)
+    session.install("nox[uv]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.run("python", "-m", "dbparity.ci", "rehearse", *session.posargs)

@@ -1,0 +1,199 @@
+"""The CI workflow: valid against GitHub's schema, its plan step yields every backend, its
+actions are pinned, and the rehearsal's comparison of two runs means what it says."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dbparity import ci
+from dbparity import results as results_format
+from tests.conftest import BACKENDS_DIR, ROOT
+
+WORKFLOW = ROOT / ci.WORKFLOW
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    return ci.load_workflow(WORKFLOW)
+
+
+def check_schema(path: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema with its built-in (vendored, offline) GitHub workflow schema."""
+    argv = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
+    return subprocess.run([*argv, str(path)], capture_output=True, text=True, check=False)
+
+
+def test_workflow_passes_the_github_workflow_schema() -> None:
+    checked = check_schema(WORKFLOW)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
+    """The check above can fail: a job without runs-on is not a workflow."""
+    broken = tmp_path / "broken.yml"
+    text = WORKFLOW.read_text("utf-8")
+    broken.write_text(text.replace("runs-on: ubuntu-latest", "runs-onn: ubuntu-latest", 1))
+    checked = check_schema(broken)
+    assert checked.returncode != 0
+    assert "runs-onn" in checked.stdout + checked.stderr
+
+
+def backend_files() -> dict[str, dict[str, Any]]:
+    backends = (tomllib.loads(p.read_text("utf-8")) for p in BACKENDS_DIR.glob("*.toml"))
+    return {b["id"]: b for b in backends}
+
+
+def test_plan_step_yields_every_backend_and_every_postgres_version(
+    workflow: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs the plan job's own matrix step (nox --list --json piped into dbparity.ci)."""
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    versions = str(workflow["env"]["POSTGRES_VERSIONS"]).split()
+    assert {"14", "15", "16", "17"} <= set(versions)
+    jobs = ci.plan_matrix(workflow, ROOT, versions)
+
+    backends = backend_files()
+    assert {job["backend"] for job in jobs} == set(backends)
+    for backend_id, backend in backends.items():
+        mine = [job for job in jobs if job["backend"] == backend_id]
+        assert {job["session"] for job in mine} == {f"conformance({backend_id})"}
+        if backend["family"] == "postgresql":
+            expected = {f"postgres:{v}-alpine" for v in versions}
+            assert {job["image"] for job in mine} == expected
+        else:  # no version axis for SQLite: one job, no image
+            assert [job["image"] for job in mine] == [""]
+    names = [job["name"] for job in jobs]
+    assert len(names) == len(set(names)), "artifact and results names must not collide"
+
+
+def test_every_action_is_pinned_to_a_commit(workflow: dict[str, Any]) -> None:
+    uses = [
+        step["uses"] for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step
+    ]
+    assert uses
+    assert [u for u in uses if not PINNED.match(u)] == []
+
+
+def test_permissions_are_least_privilege(workflow: dict[str, Any]) -> None:
+    assert workflow["permissions"] == {}
+    for name, job in workflow["jobs"].items():
+        granted = job.get("permissions", {})
+        writes = {scope for scope, level in granted.items() if level == "write"}
+        assert writes <= ({"pages", "id-token"} if name == "pages" else set()), name
+
+
+def test_fan_out_and_fan_in_shape(workflow: dict[str, Any]) -> None:
+    jobs = workflow["jobs"]
+    conformance = jobs["conformance"]
+    assert conformance["strategy"]["fail-fast"] is False
+    upload = ci.find_step(workflow, "conformance", "upload")
+    assert "always()" in upload["if"]
+    assert "${{ matrix.name }}" in upload["with"]["name"]
+    report = jobs["report"]
+    assert "always()" in report["if"]
+    assert set(report["needs"]) == {"conformance", "bench"}
+    download = ci.find_step(workflow, "report", "download")["with"]
+    assert download["merge-multiple"] is True
+    assert "nox -s report" in ci.find_step(workflow, "report", "report")["run"]
+    assert "GITHUB_STEP_SUMMARY" in ci.find_step(workflow, "report", "summary")["run"]
+    assert "nox -s bench" in ci.find_step(workflow, "bench", "bench")["run"]
+    gate = jobs["gate"]
+    assert set(gate["needs"]) == set(jobs) - {"gate"}
+    assert "always()" in gate["if"]
+
+
+def test_rehearsal_refuses_expressions_it_cannot_expand() -> None:
+    assert ci.substitute("x-${{ matrix.name }}", {"name": "a"}) == "x-a"
+    with pytest.raises(ci.CIError, match=r"secrets\.TOKEN"):
+        ci.substitute("${{ secrets.TOKEN }}", {})
+
+
+def test_plan_puts_only_postgres_sessions_on_the_version_axis() -> None:
+    def session(backend: str, *tags: str) -> dict[str, Any]:
+        return {"session": f"c({backend})", "tags": list(tags), "call_spec": {"backend": backend}}
+
+    sessions = [
+        session("pg", "conformance", "postgresql"),
+        session("lite", "conformance", "sqlite"),
+        session("other", "lint"),
+    ]
+    jobs = ci.plan_jobs(sessions, ["15", "17"])
+    assert [j["name"] for j in jobs] == ["pg-pg15", "pg-pg17", "lite"]
+    assert [j["name"] for j in ci.plan_jobs(sessions, [])] == ["pg", "lite"]
+    with pytest.raises(ci.CIError, match="repeat"):
+        ci.plan_jobs([sessions[1], sessions[1]], [])
+
+
+# --- what "the merged report equals the plain run's" means -----------------------------------
+
+
+def write_results(
+    path: Path, backend: str, server: str, outcomes: dict[str, str], duration: float
+) -> Path:
+    cases = [
+        results_format.Case(
+            id=case_id,
+            suite=case_id.split(".")[0],
+            name=case_id.split(".")[1],
+            title=case_id,
+            outcome=outcome,  # type: ignore[arg-type]
+            reason=f"took {duration}s",
+            duration_s=duration,
+        )
+        for case_id, outcome in outcomes.items()
+    ]
+    run = results_format.RunInfo(
+        status="run", server_version=server, duration_s=duration * 10, machine=f"host{duration}"
+    )
+    info = results_format.BackendInfo(id=backend, label=backend, family="sqlite", driver="x")
+    results_format.write(results_format.Results(info, run, cases), path)
+    return path
+
+
+def test_comparison_ignores_timings_machines_and_messages(tmp_path: Path) -> None:
+    outcomes = {"crud.a": "conforms", "crud.b": "diverges"}
+    plain = write_results(tmp_path / "p.json", "lite", "SQLite 3.45", outcomes, 0.1)
+    merged = write_results(tmp_path / "m.json", "lite", "SQLite 3.45", outcomes, 9.9)
+    assert ci.compare(ci.compatibility([plain]), ci.compatibility([merged])) == []
+
+
+def test_comparison_reports_every_outcome_or_column_that_differs(tmp_path: Path) -> None:
+    plain = [
+        write_results(tmp_path / "p1.json", "lite", "SQLite 3.45", {"crud.a": "conforms"}, 1),
+        write_results(tmp_path / "p2.json", "pg", "PostgreSQL 15.8", {"crud.a": "conforms"}, 1),
+    ]
+    merged = [
+        write_results(
+            tmp_path / "m1.json",
+            "lite",
+            "SQLite 3.45",
+            {"crud.a": "unexpected-failure", "crud.z": "conforms"},
+            1,
+        ),
+        write_results(tmp_path / "m2.json", "pg", "PostgreSQL 16.4", {"crud.a": "conforms"}, 1),
+    ]
+    differences = ci.compare(ci.compatibility(plain), ci.compatibility(merged))
+    assert differences == [
+        "column only in the plain run: pg | PostgreSQL 15.8 | run",
+        "column only in the merged run: pg | PostgreSQL 16.4 | run",
+        "lite | SQLite 3.45 | run: crud.a: plain conforms, merged unexpected-failure",
+        "lite | SQLite 3.45 | run: crud.z: plain absent, merged conforms",
+    ]
+
+
+def test_two_results_files_for_one_column_are_refused(tmp_path: Path) -> None:
+    files = [
+        write_results(tmp_path / f"{n}.json", "lite", "SQLite 3.45", {"crud.a": "conforms"}, 1)
+        for n in ("a", "b")
+    ]
+    with pytest.raises(ci.CIError, match="second results file"):
+        ci.compatibility(files)
