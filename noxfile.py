@@ -7,6 +7,7 @@ when nox imports it, so this file does not import dbparity): adding a backend fi
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -18,7 +19,7 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["conformance", "report"]
+nox.options.sessions = ["conformance", "bench", "report"]
 
 
 def _backends() -> list[dict[str, object]]:
@@ -59,6 +60,35 @@ def conformance(session: nox.Session, backend: str) -> None:
         "no:randomly",
         *session.posargs,
     )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks on every backend, one after another in this one session (so the
+    report's ratios come from one machine in one run): results/bench-<backend>.json each.
+
+    Short rounds by default (the plain ``nox`` run); ``DBPARITY_BENCH_MODE=full nox -s bench``
+    for full ones. Never under xdist: pytest-benchmark turns itself off there."""
+    _install(session, "bench")
+    RESULTS.mkdir(exist_ok=True)
+    mode = os.environ.get("DBPARITY_BENCH_MODE", "short")
+    for backend in [str(b["id"]) for b in BACKENDS]:
+        output = RESULTS / f"bench-{backend}.json"
+        output.unlink(missing_ok=True)  # a failed run must not leave an old file to report
+        session.run(
+            "pytest",
+            "suites/bench",
+            f"--backend={backend}",
+            f"--benchmark-json={output}",
+            "--benchmark-columns=median,iqr,rounds",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:xdist",
+            "-q",
+            *session.posargs,
+            env={"DBPARITY_BENCH_MODE": mode},
+        )
 
 
 @nox.session(tags=["check"])
