@@ -14,7 +14,7 @@ from dbparity import results as results_format
 from dbparity.report.compatibility import render_markdown, render_summary
 from dbparity.report.html import render_html
 from dbparity.report.jsondata import dumps as render_json
-from dbparity.report.merge import Merged, merge
+from dbparity.report.merge import Merged, check_types, merge
 from dbparity.results import BackendInfo, Results, ResultsFileError
 
 __all__ = [
@@ -43,6 +43,7 @@ def load_inputs(paths: Iterable[Path]) -> list[tuple[str, Results]]:
             results = results_format.load(path)
         except OSError as exc:
             raise ResultsFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        check_types(str(path), results)
         loaded.append((str(path) if clash else path.name, results))
     return loaded
 

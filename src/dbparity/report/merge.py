@@ -145,7 +145,7 @@ def merge(inputs: Sequence[tuple[str, Results]], expected: Iterable[BackendInfo]
     become columns that did not run. Raises :class:`ResultsFileError` for a file whose fields
     have the wrong types, naming it."""
     for source, results in inputs:
-        _check_types(source, results)
+        check_types(source, results)
     groups: dict[tuple[str, str, str], list[tuple[str, Results]]] = {}
     for source, results in sorted(inputs, key=lambda item: item[0]):
         groups.setdefault(_column_id(results), []).append((source, results))
@@ -324,7 +324,7 @@ def _union(maps: Iterable[dict[str, str]]) -> dict[str, str]:
     return {key: ", ".join(sorted(found)) for key, found in sorted(values.items())}
 
 
-def _check_types(source: str, results: Results) -> None:
+def check_types(source: str, results: Results) -> None:
     """``results.load`` checks the shape; this checks the field types the report relies on."""
 
     def need_str(where: str, value: object) -> None:
