@@ -1,0 +1,91 @@
+"""Capability helpers for the transaction and pool suites: the few things two connections,
+a lock wait or a server process need to be asked in each dialect's own terms.
+
+Nothing here changes what a case asserts. Each helper either spells one operation in the
+dialect's syntax (bounding a lock wait, a slow statement) or reports that the capability does
+not exist (no server process to kill), so a case can say "not applicable" instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import StaticPool
+
+# Generous bound on anything that waits: a case that hits it has hung, and fails instead.
+BOUND_S = 30.0
+# How long a statement blocked by another transaction's lock waits before giving up.
+LOCK_WAIT_S = 0.5
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE the driver attached to a wrapped DB-API error, or ``None`` when it has none
+    (psycopg errors and SQLAlchemy's asyncpg adapter both expose ``sqlstate``; sqlite3 does not)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    code = getattr(orig, "sqlstate", None)
+    return str(code) if code else None
+
+
+@asynccontextmanager
+async def lock_wait_limit(
+    conn: AsyncConnection, seconds: float = LOCK_WAIT_S
+) -> AsyncIterator[None]:
+    """Make statements on ``conn`` give up after ``seconds`` when blocked by another
+    transaction's locks, so a case can never hang on a lock.
+
+    PostgreSQL: ``SET LOCAL lock_timeout`` (starts the transaction; ends with it).
+    SQLite: ``PRAGMA busy_timeout``, restored on exit because it outlives the transaction and
+    the connection goes back to a pool other cases share.
+    """
+    millis = max(1, int(seconds * 1000))
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(f"SET LOCAL lock_timeout = {millis}"))
+        yield
+        return
+    previous = await conn.scalar(text("PRAGMA busy_timeout"))
+    await conn.execute(text(f"PRAGMA busy_timeout = {millis}"))
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            await conn.execute(text(f"PRAGMA busy_timeout = {int(previous)}"))
+
+
+def server_pid_query(engine: AsyncEngine) -> str | None:
+    """SQL returning the id of the server process behind a connection, or ``None`` when the
+    database runs inside the client process (SQLite): there is nothing to kill."""
+    return "SELECT pg_backend_pid()" if engine.dialect.name == "postgresql" else None
+
+
+def slow_query(engine: AsyncEngine) -> str:
+    """A statement that runs long enough to be cancelled mid-way (seconds, never minutes)."""
+    if engine.dialect.name == "postgresql":
+        return "SELECT pg_sleep(20)"
+    # SQLite has no sleep; counting through a recursive CTE keeps the engine busy instead.
+    return (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000000) "
+        "SELECT count(*) FROM n"
+    )
+
+
+def shares_one_connection(engine: AsyncEngine) -> bool:
+    """True when every checkout of ``engine`` hands out the same connection (StaticPool, what
+    ``sqlite+aiosqlite:///:memory:`` gets): such a pool takes no size, overflow or timeout."""
+    return isinstance(engine.sync_engine.pool, StaticPool)
+
+
+async def driver_scalar(driver_connection: Any, sql: str) -> Any:
+    """The first column of the first row of ``sql`` run directly on the driver's connection
+    (asyncpg has ``fetchval``; psycopg and aiosqlite return a cursor from ``execute``)."""
+    fetchval = getattr(driver_connection, "fetchval", None)
+    if fetchval is not None:
+        return await fetchval(sql)
+    cursor = await driver_connection.execute(sql)
+    row = await cursor.fetchone()
+    await cursor.close()
+    return row[0] if row is not None else None
