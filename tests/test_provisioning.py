@@ -114,9 +114,17 @@ async def test_waits(session):
 
 @needs_postgres
 @pytest.mark.parametrize("backend", ["postgres-asyncpg", "sqlite-file"])
-def test_ctrl_c_leaves_no_process_or_directory(
-    tiny_suite: TinySuite, private_tmpdir: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+@pytest.mark.parametrize(
+    "how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name
+)
+def test_interrupted_run_leaves_no_process_or_directory(
+    tiny_suite: TinySuite,
+    private_tmpdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+    how: signal.Signals,
 ) -> None:
+    """Ctrl-C is cleaned up by pytest itself; SIGTERM and SIGKILL by the reaper."""
     tiny_suite.write_tests("test_slow.py", SLOW_SUITE)
     ready = tiny_suite.path / "ready"
     monkeypatch.setenv("READY_FILE", str(ready))
@@ -142,11 +150,20 @@ def test_ctrl_c_leaves_no_process_or_directory(
             time.sleep(0.05)
         assert ready.exists(), proc.communicate(timeout=30)[0].decode()
         assert list(private_tmpdir.iterdir()), "the run should have made its temp dir"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(how)
         output, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == pytest.ExitCode.INTERRUPTED, output.decode()
-    assert postgres_pids_under(private_tmpdir) == []
-    assert list(private_tmpdir.iterdir()) == []
+    if how == signal.SIGINT:
+        assert proc.returncode == pytest.ExitCode.INTERRUPTED, output.decode()
+        assert postgres_pids_under(private_tmpdir) == []
+        assert list(private_tmpdir.iterdir()) == []
+    else:  # the reaper works in the background: give it a bounded time
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            postgres_pids_under(private_tmpdir) or list(private_tmpdir.iterdir())
+        ):
+            time.sleep(0.1)
+        assert postgres_pids_under(private_tmpdir) == []
+        assert list(private_tmpdir.iterdir()) == []

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbparity.provision.reaper import Reaper
+
 TEMP_PREFIX = "dbparity-pg-"
 # C.UTF-8 exists on every glibc system, so text ordering is the same wherever the cluster runs
 # (code-point order). The locale is recorded in the results, because ordering depends on it.
@@ -74,6 +76,7 @@ class LocalCluster:
     directory: Path = field(default_factory=Path)
     user: str = ""
     process: subprocess.Popen[bytes] | None = None
+    reaper: Reaper | None = None
     startup_s: float = 0.0
 
     @property
@@ -140,6 +143,7 @@ class LocalCluster:
                     **_as_user(account),
                 )
             if self._wait_ready():
+                self.reaper = Reaper([self.process.pid], [self.directory])
                 return
             self._terminate()
         raise ClusterError(f"PostgreSQL did not become ready; its log:\n{log.read_text()[-2000:]}")
@@ -177,6 +181,9 @@ class LocalCluster:
         self._terminate()
         if self.directory != Path() and self.directory.exists():
             shutil.rmtree(self.directory, ignore_errors=True)
+        if self.reaper is not None:
+            self.reaper.release()
+            self.reaper = None
 
     def _run_as(self, account: pwd.struct_passwd | None, argv: list[str]) -> None:
         result = subprocess.run(argv, capture_output=True, check=False, **_as_user(account))

@@ -7,9 +7,11 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from dbparity.backends import Backend
 from dbparity.provision import Target
+from dbparity.provision.reaper import Reaper
 
 TEMP_PREFIX = "dbparity-sqlite-"
 
@@ -23,7 +25,9 @@ def provision(backend: Backend, run_id: str) -> Iterator[Target]:
     # One directory per run, removed at the end; each xdist worker keeps its own file in it,
     # because workers sharing one file fail with "database is locked".
     directory = tempfile.mkdtemp(prefix=TEMP_PREFIX)
+    reaper = Reaper([], [Path(directory)])
     try:
         yield Target(backend.id, "sqlite-file", directory, run_id, version)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+        reaper.release()
