@@ -552,18 +552,20 @@ def bar_chart(group: Group, backends: list[str]) -> str:
         + (" (log scale)" if logarithmic else ""),
         legend_at_bottom=True,
         truncate_label=-1,
+        truncate_legend=-1,
         value_formatter=lambda v: f"{v:.3g} {unit}",
     )
-    chart.x_labels = [row.label for row in group.rows]
+    rows = group.rows[::-1]  # horizontal bars are drawn bottom-up; read top-down like the table
+    chart.x_labels = [row.label for row in rows]
     for backend in backends:
         chart.add(
             backend,
-            [
-                row.cells[backend].median / scale if backend in row.cells else None
-                for row in group.rows
-            ],
+            [row.cells[backend].median / scale if backend in row.cells else None for row in rows],
         )
     svg = str(chart.render(is_unicode=True))
+    # pygal always embeds its tooltip configuration as a script; without its (external)
+    # tooltip library that script does nothing, and a static report should run no code.
+    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
     slug = re.sub(r"[^a-z0-9]+", "-", group.name.lower()).strip("-")
     return svg.replace(str(chart.uuid), f"speed-{slug}")
 
