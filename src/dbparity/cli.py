@@ -53,18 +53,30 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Merge results files into compatibility.md, index.html and results.json."""
+    """Merge results files into compatibility.md, index.html and results.json (and benchmark
+    files into speed.md and the speed section of index.html)."""
     from dbparity.report import load_inputs, write_reports
+    from dbparity.report.speed import SpeedInputError, speed_report
     from dbparity.results import BackendInfo, ResultsFileError
 
     expected = [
         BackendInfo(b.id, b.label, b.family, b.driver, b.reference)
         for b in load_backends(args.backends_dir).values()
     ]
+    # Benchmark files (bench-*.json, beside the results files) feed speed.md and the speed
+    # section of index.html, so `dbparity report results/*.json` builds both reports.
+    bench = [*args.bench, *(p for p in args.results if p.name.startswith("bench-"))]
+    results_files = [p for p in args.results if not p.name.startswith("bench-")]
     try:
-        inputs = load_inputs(args.results)
-        merged, written = write_reports(inputs, args.output, expected=expected)
-    except ResultsFileError as exc:
+        speed = speed_report(bench, results_files) if bench else None
+        inputs = load_inputs(results_files)
+        merged, written = write_reports(
+            inputs, args.output, expected=expected, speed_html=speed[1] if speed else None
+        )
+        if speed:
+            written.append(args.output / "speed.md")
+            written[-1].write_text(speed[0], encoding="utf-8", newline="\n")
+    except (ResultsFileError, SpeedInputError) as exc:
         print(f"dbparity report: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
@@ -89,7 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("backends", help=cmd_backends.__doc__).set_defaults(func=cmd_backends)
     sub.add_parser("doctor", help=cmd_doctor.__doc__).set_defaults(func=cmd_doctor)
     report = sub.add_parser("report", help=cmd_report.__doc__)
-    report.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results files")
+    report.add_argument(
+        "results",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS",
+        help="results files (files named bench-*.json are taken as benchmark files)",
+    )
+    report.add_argument(
+        "--bench",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="BENCH",
+        help="pytest-benchmark JSON files for speed.md and the speed section of index.html",
+    )
     report.add_argument(
         "-o", "--output", type=Path, default=Path("reports"), help="directory (default: reports)"
     )

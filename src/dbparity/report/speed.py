@@ -520,6 +520,12 @@ def render_html_section(report: SpeedReport) -> str:
     )
 
 
+def speed_report(bench_files: Iterable[Path], results_files: Iterable[Path]) -> tuple[str, str]:
+    """``(speed.md, the HTML speed section)`` from the files: what ``dbparity report`` writes."""
+    report = build_speed_report(bench_files, results_files)
+    return render_markdown(report), render_html_section(report)
+
+
 # --- charts -------------------------------------------------------------------------------
 
 _STYLE = Style(
