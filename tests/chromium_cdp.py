@@ -114,7 +114,8 @@ class Chromium:
         run). Passing through about:blank makes a change of fragment only a real load too."""
         if url != "about:blank":
             self.navigate("about:blank")
-        seen = len(self.events)
+        self.events.clear()  # what is reported from here on belongs to this page
+        seen = 0
         self.call("Page.navigate", url=url)
         deadline = time.monotonic() + self.timeout
         while not any(e["method"] == "Page.loadEventFired" for e in self.events[seen:]):
@@ -122,9 +123,14 @@ class Chromium:
                 raise CDPError(f"{url}: no load event within {self.timeout} s")
             self.events.append(self._receive())
 
-    def evaluate(self, expression: str) -> Any:
+    def evaluate(self, expression: str, await_promise: bool = False) -> Any:
         """Run JavaScript in the page and return its JSON value; a thrown error fails."""
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        result = self.call(
+            "Runtime.evaluate",
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=await_promise,
+        )
         if "exceptionDetails" in result:
             raise CDPError(f"{expression!r} threw: {result['exceptionDetails']}")
         return result["result"].get("value")
