@@ -85,6 +85,8 @@ class Worker(Base):
     handle: Mapped[str] = mapped_column(String(40), unique=True)
     type: Mapped[str] = mapped_column(String(10))
     email: Mapped[str | None] = mapped_column(String(200))
+    # Optional but unique when present: many workers may have none (NULLs never collide).
+    badge: Mapped[str | None] = mapped_column(String(20), unique=True)
 
     __table_args__ = (CheckConstraint("type IN ('human', 'agent')", name="type"),)
 
