@@ -8,6 +8,7 @@ when nox imports it, so this file does not import dbparity): adding a backend fi
 from __future__ import annotations
 
 import os
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import nox
 
 ROOT = Path(__file__).parent
 RESULTS = ROOT / "results"
+REPORTS = ROOT / "reports"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -89,6 +91,28 @@ def bench(session: nox.Session) -> None:
             *session.posargs,
             env={"DBPARITY_BENCH_MODE": mode},
         )
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Merge results/*.json into reports/ (compatibility.md, summary.md, index.html,
+    results.json) and keep the conformance results in reports/inputs/, from which the project's
+    tests check that the committed compatibility.md is up to date."""
+    files = sorted(RESULTS.glob("*.json"))
+    if not files:
+        session.error(
+            f"no results files in {RESULTS}/: run the conformance sessions first "
+            "(nox -t conformance), or download the CI artifacts into results/"
+        )
+    _install(session)
+    session.run("dbparity", "report", *map(str, files), "-o", str(REPORTS))
+    inputs = REPORTS / "inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    for old in inputs.glob("*.json"):
+        old.unlink()
+    for file in files:
+        if not file.name.startswith("bench-"):  # benchmark files feed speed.md, not the matrix
+            shutil.copy2(file, inputs / file.name)
 
 
 @nox.session(tags=["check"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dbparity.cli import main
+from dbparity.report import REPORT_FILES
 
 DATA = Path(__file__).parent / "data" / "report"
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,11 +37,8 @@ def test_report_writes_markdown_html_and_json(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == [
-        "compatibility.md",
-        "index.html",
-        "results.json",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
+    assert len(REPORT_FILES) == 4 and "summary.md" in REPORT_FILES
     # backends/ names sqlite-file and postgres-psycopg; no input has them, so they did not run.
     assert "sqlite-file@not run: not run: no results file" in done.stdout
     markdown = (out / "compatibility.md").read_text("utf-8")

@@ -53,16 +53,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Merge results files into compatibility.md, index.html and results.json (and benchmark
-    files into speed.md and the speed section of index.html)."""
-    from dbparity.report import load_inputs, write_reports
+    """Merge results files into compatibility.md, summary.md, index.html and results.json
+    (and benchmark files into speed.md and the speed section of index.html)."""
+    from dbparity.report import expected_backends, load_inputs, write_reports
     from dbparity.report.speed import SpeedInputError, speed_report
-    from dbparity.results import BackendInfo, ResultsFileError
+    from dbparity.results import ResultsFileError
 
-    expected = [
-        BackendInfo(b.id, b.label, b.family, b.driver, b.reference)
-        for b in load_backends(args.backends_dir).values()
-    ]
+    expected = expected_backends(args.backends_dir)
     # Benchmark files (bench-*.json, beside the results files) feed speed.md and the speed
     # section of index.html, so `dbparity report results/*.json` builds both reports.
     bench = [*args.bench, *(p for p in args.results if p.name.startswith("bench-"))]

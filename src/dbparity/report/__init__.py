@@ -19,6 +19,7 @@ from dbparity.results import BackendInfo, Results, ResultsFileError
 
 __all__ = [
     "Merged",
+    "expected_backends",
     "load_inputs",
     "merge",
     "render_html",
@@ -28,7 +29,17 @@ __all__ = [
     "write_reports",
 ]
 
-REPORT_FILES = ("compatibility.md", "index.html", "results.json")
+REPORT_FILES = ("compatibility.md", "summary.md", "index.html", "results.json")
+
+
+def expected_backends(directory: Path | None = None) -> list[BackendInfo]:
+    """The backends a report should have a column for: those of ``backends/*.toml``."""
+    from dbparity.backends import load_backends
+
+    return [
+        BackendInfo(b.id, b.label, b.family, b.driver, b.reference)
+        for b in load_backends(directory).values()
+    ]
 
 
 def load_inputs(paths: Iterable[Path]) -> list[tuple[str, Results]]:
@@ -54,11 +65,15 @@ def write_reports(
     expected: Iterable[BackendInfo] = (),
     speed_html: str | None = None,
 ) -> tuple[Merged, list[Path]]:
-    """Merge and write the three report files into ``out_dir``; returns what was written."""
+    """Merge and write the report files into ``out_dir``; returns what was written.
+
+    ``summary.md`` is the compact summary (for ``$GITHUB_STEP_SUMMARY``); ``speed_html`` is
+    trusted HTML for the speed section of ``index.html``."""
     merged = merge(inputs, expected)
     out_dir.mkdir(parents=True, exist_ok=True)
     texts = {
         "compatibility.md": render_markdown(merged),
+        "summary.md": render_summary(merged),
         "index.html": render_html(merged, speed_html=speed_html),
         "results.json": render_json(merged),
     }
