@@ -125,6 +125,8 @@ def test_a_case_missing_from_a_column_that_ran_is_not_run_and_flagged() -> None:
     assert cell.reason == MISSING_CASE
     flagged = [a for a in merged.attention if a.kind == "missing"]
     assert len(flagged) == 1 and flagged[0].reason.startswith("2 cases have no result")
+    assert next(a.kind for a in merged.attention if a.column == lite) == "missing"  # listed first
+    assert not [a for a in merged.attention if a.kind == "not-run"]  # one line, not one per case
 
 
 def test_verdict_leaves_not_applicable_out_of_the_denominator() -> None:

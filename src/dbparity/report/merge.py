@@ -20,14 +20,17 @@ from dbparity.results import BackendInfo, Case, Results, ResultsFileError
 
 MISSING_BACKEND = "no results file for this backend among the inputs"
 MISSING_CASE = "no result for this case in this backend's results (a shard missing?)"
+#: What the report lists before the matrix, in this order: whole backends that did not run,
+#: cases missing from a backend that ran, then per-case problems.
 ATTENTION_KINDS = (
     "not-run",
+    "missing",
     "conflict",
     "unexpected-failure",
     "error",
     "stale-expectation",
-    "missing",
 )
+_CASE_KINDS = ATTENTION_KINDS[2:]
 
 
 @dataclass(frozen=True)
@@ -290,11 +293,11 @@ def _attention(columns: list[Column], rows: list[Row]) -> list[Attention]:
         if column.status != "run":
             items.append(Attention("not-run", column.key, "", column.reason))
             continue
-        missing = [row.id for row in rows if row.cells[column.key].reason == MISSING_CASE]
+        missing = [row.id for row in rows if row.cells[column.key].outcome == "not-run"]
         if missing:
-            shown = ", ".join(missing[:5]) + (
-                f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-            )
+            shown = ", ".join(missing[:5])
+            if len(missing) > 5:
+                shown += f" and {len(missing) - 5} more"
             items.append(
                 Attention(
                     "missing", column.key, "", f"{len(missing)} cases have no result: {shown}"
@@ -302,7 +305,7 @@ def _attention(columns: list[Column], rows: list[Row]) -> list[Attention]:
             )
         for row in rows:
             cell = row.cells[column.key]
-            if cell.outcome in ATTENTION_KINDS:
+            if cell.outcome in _CASE_KINDS:
                 items.append(Attention(cell.outcome, column.key, row.id, cell.reason))
     order = {kind: i for i, kind in enumerate(ATTENTION_KINDS)}
     position = {column.key: i for i, column in enumerate(columns)}
