@@ -103,5 +103,8 @@ def test_clicking_a_cell_shows_its_case_and_reason(browser: Chromium, index: Pat
     assert browser.evaluate("document.getElementById('detail-reason').textContent") == (
         "AssertionError: 3 != 2 | rows"
     )
+    assert browser.evaluate("document.getElementById('detail-outcome').textContent") == (
+        "❌ unexpected failure"
+    )
     assert browser.evaluate("document.querySelector('#speed p').textContent") == "hook"
     assert browser.console_errors() == []

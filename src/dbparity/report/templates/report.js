@@ -78,7 +78,7 @@
     var row = cell.closest("tr");
     document.getElementById("detail-case").textContent = row.dataset.case;
     document.getElementById("detail-col").textContent = cell.dataset.col;
-    document.getElementById("detail-outcome").textContent = cell.textContent.trim();
+    document.getElementById("detail-outcome").textContent = cell.dataset.label;
     document.getElementById("detail-reason").textContent = cell.dataset.reason || "No reason recorded.";
     detail.hidden = false;
   }
