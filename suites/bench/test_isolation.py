@@ -95,28 +95,27 @@ def test_strategy(
             await empty_tables(engine, dbparity_metadata)
 
     async def recreate() -> None:
-        empty: AsyncEngine = request.getfixturevalue("empty_engine")
         async with recreated_schema(empty, dbparity_metadata):
             await _commit_fixture_data(AsyncSession(empty, expire_on_commit=False))
 
     async def clone() -> None:
-        made: Cloner = request.getfixturevalue("cloner")
-        async with made.clone() as fresh:
+        async with cloner.clone() as fresh:
             await _commit_fixture_data(AsyncSession(fresh, expire_on_commit=False))
 
+    # The module fixtures are set up here, outside the timed rounds, and only when needed.
+    if strategy == "recreate":
+        empty: AsyncEngine = request.getfixturevalue("empty_engine")
+    if strategy == "clone":
+        cloner: Cloner = request.getfixturevalue("cloner")
     cycles: dict[str, Cycle] = {
         "rollback": rollback,
         "truncate": truncate,
         "recreate": recreate,
         "clone": clone,
     }
-    if strategy in ("recreate", "clone"):
-        # Module fixtures are set up here, outside the timed rounds.
-        request.getfixturevalue("empty_engine" if strategy == "recreate" else "cloner")
     benchmark.extra_info["label"] = strategy
-    aio.bench(
-        benchmark, cycles[strategy], rounds=CHEAP if strategy in ("rollback", "truncate") else DEAR
-    )
+    rounds = CHEAP if strategy in ("rollback", "truncate") else DEAR
+    aio.bench(benchmark, cycles[strategy], rounds=rounds)
 
 
 @pytest.mark.benchmark(group="rollback overhead")
