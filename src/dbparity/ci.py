@@ -32,6 +32,8 @@ from dbparity import results as results_format
 WORKFLOW = Path(".github/workflows/conformance.yml")
 POSTGRES_TAG = "postgresql"  # the backend family, which the noxfile puts in each session's tags
 IMAGE = "postgres:{version}-alpine"
+REPORTS = Path("reports")
+REPORT_JSON = REPORTS / "results.json"
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
 Job = dict[str, str]
@@ -89,6 +91,11 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 # --- comparing runs --------------------------------------------------------------------------
 
 
+def conformance_files(directory: Path) -> list[Path]:
+    """The conformance results files in a results folder (benchmark files feed speed.md)."""
+    return [p for p in directory.glob("*.json") if not p.name.startswith(("bench-", "."))]
+
+
 def compatibility(files: Iterable[Path]) -> Compatibility:
     """The compatibility matrix of some results files: column -> case id -> outcome.
 
@@ -101,6 +108,23 @@ def compatibility(files: Iterable[Path]) -> Compatibility:
         if column in table:
             raise CIError(f"{path}: a second results file for {column!r}")
         table[column] = {case.id: case.outcome for case in run.cases}
+    return table
+
+
+def report_compatibility(path: Path) -> Compatibility:
+    """The compatibility matrix of a merged report (``reports/results.json``): column -> case
+    id -> cell outcome. A column key names the backend and the server version that ran."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CIError(f"{path}: cannot read the merged report ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != "dbparity-merged/1":
+        raise CIError(f"{path}: not a merged report (format 'dbparity-merged/1')")
+    table: Compatibility = {f"{c['key']} | {c['status']}": {} for c in data["columns"]}
+    status = {c["key"]: c["status"] for c in data["columns"]}
+    for case in data["cases"]:
+        for key, cell in case["cells"].items():
+            table[f"{key} | {status[key]}"][case["id"]] = cell["outcome"]
     return table
 
 
@@ -274,25 +298,39 @@ def rehearse(root: Path, work: Path, postgres_versions: Sequence[str] = ()) -> i
     jobs = plan_matrix(workflow, tree, postgres_versions)
     print(f"ci > plan: {len(jobs)} jobs: {', '.join(j['name'] for j in jobs)}")
     failed = fan_out(workflow, tree, jobs, artifacts)
-    merged_dir = fan_in(workflow, artifacts, tree)
-    merged = compatibility(merged_dir.glob("*.json"))
-    shutil.copytree(merged_dir, work / "merged")
+    merged_results = fan_in(workflow, artifacts, tree)
+    shutil.copytree(merged_results, work / "merged" / "results")
+    if run_step(workflow, "report", "report", tree):
+        raise CIError("the report job's report step failed on the merged artifacts")
+    shutil.copytree(tree / REPORTS, work / "merged" / "reports")
 
-    plain_dir = _fresh(work / "plain")
-    for job in jobs:  # the plain local run: each backend's session, default results path
-        code = subprocess.run(["nox", "-s", job["session"]], cwd=tree, check=False).returncode
-        print(f"ci > plain {job['session']}: exit {code}")
-    for file in (tree / "results").glob("*.json"):
-        shutil.copy2(file, plain_dir / file.name)
-    differences = compare(compatibility(plain_dir.glob("*.json")), merged)
+    # The plain local run, in the same tree: every conformance session, then the report.
+    # -R reuses the jobs' virtualenvs as they are (same tree, same install): it saves the time
+    # of reinstalling, and changes nothing that runs.
+    _fresh(tree / "results")
+    shutil.rmtree(tree / REPORTS)
+    argv = ["nox", "-R", "-s", "conformance", "report"]
+    plain = subprocess.run(argv, cwd=tree, check=False)
+    print(f"ci > plain run ({' '.join(argv)}): exit {plain.returncode}")
+    shutil.copytree(tree / "results", work / "plain" / "results")
+    shutil.copytree(tree / REPORTS, work / "plain" / "reports")
 
+    differences = compare(
+        report_compatibility(work / "plain" / REPORT_JSON),
+        report_compatibility(work / "merged" / REPORT_JSON),
+    )
+    differences += compare(
+        compatibility(conformance_files(work / "plain" / "results")),
+        compatibility(conformance_files(work / "merged" / "results")),
+    )
     print(f"ci > jobs that would be red in CI: {', '.join(failed) or 'none'}")
     if differences:
         print("ci > the merged run differs from the plain run:")
         print("\n".join(f"  {line}" for line in differences))
         return 1
-    cases = sum(len(c) for c in merged.values())
-    print(f"ci > merged run equals the plain run: {len(merged)} columns, {cases} cases")
+    table = report_compatibility(work / "merged" / REPORT_JSON)
+    cases = sum(len(c) for c in table.values())
+    print(f"ci > merged report equals the plain run's: {len(table)} columns, {cases} cells")
     return 0
 
 
