@@ -197,3 +197,39 @@ def test_two_results_files_for_one_column_are_refused(tmp_path: Path) -> None:
     ]
     with pytest.raises(ci.CIError, match="second results file"):
         ci.compatibility(files)
+
+
+def test_merged_reports_compare_on_cells_not_on_timings(tmp_path: Path) -> None:
+    """Through the real report writer: two reports from the same outcomes compare equal even
+    when their timings differ, and a changed outcome shows up as that cell."""
+    from dbparity.report import load_inputs, write_reports
+
+    def report(name: str, duration: float, outcome: str) -> Path:
+        folder = tmp_path / name
+        files = [
+            write_results(
+                folder / "lite.json", "lite", "SQLite 3.45", {"crud.a": outcome}, duration
+            ),
+            write_results(
+                folder / "pg.json", "pg", "PostgreSQL 15.8", {"crud.b": "conforms"}, duration
+            ),
+        ]
+        write_reports(load_inputs(files), folder / "reports")
+        return folder / "reports" / "results.json"
+
+    plain = ci.report_compatibility(report("plain", 0.1, "conforms"))
+    assert ci.compare(plain, ci.report_compatibility(report("merged", 7.5, "conforms"))) == []
+    changed = ci.compare(plain, ci.report_compatibility(report("red", 0.1, "error")))
+    assert len(changed) == 1
+    assert "crud.a: plain conforms, merged error" in changed[0]
+
+
+def test_fan_in_refuses_two_artifacts_with_the_same_file(
+    workflow: dict[str, Any], tmp_path: Path
+) -> None:
+    artifacts = tmp_path / "artifacts"
+    for name in ("results-a", "results-b"):
+        (artifacts / name).mkdir(parents=True)
+        (artifacts / name / "same.json").write_text("{}")
+    with pytest.raises(ci.CIError, match="collides"):
+        ci.fan_in(workflow, artifacts, tmp_path / "tree")
