@@ -8,6 +8,7 @@ not exist (no server process to kill), so a case can say "not applicable" instea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,24 +37,40 @@ async def lock_wait_limit(
     conn: AsyncConnection, seconds: float = LOCK_WAIT_S
 ) -> AsyncIterator[None]:
     """Make statements on ``conn`` give up after ``seconds`` when blocked by another
-    transaction's locks, so a case can never hang on a lock.
+    transaction's locks, so a case can never hang on a lock; on exit, roll back whatever
+    transaction the case left open.
 
     PostgreSQL: ``SET LOCAL lock_timeout`` (starts the transaction; ends with it).
-    SQLite: ``PRAGMA busy_timeout``, restored on exit because it outlives the transaction and
-    the connection goes back to a pool other cases share.
+    SQLite: ``PRAGMA busy_timeout`` on the driver connection, restored on exit because it
+    outlives the transaction and the connection goes back to a pool other cases share. The exit
+    also rolls back at the driver level: when COMMIT fails with "database is locked", SQLite
+    keeps the transaction open while SQLAlchemy considers it over, and would return the
+    connection to the pool still inside it (every later BEGIN on it then fails).
     """
     millis = max(1, int(seconds * 1000))
     if conn.dialect.name == "postgresql":
         await conn.execute(text(f"SET LOCAL lock_timeout = {millis}"))
-        yield
+        try:
+            yield
+        finally:
+            await conn.rollback()
         return
-    previous = await conn.scalar(text("PRAGMA busy_timeout"))
-    await conn.execute(text(f"PRAGMA busy_timeout = {millis}"))
+    driver = (await conn.get_raw_connection()).driver_connection
+    previous = int(await driver_scalar(driver, "PRAGMA busy_timeout"))
+    await driver.execute(f"PRAGMA busy_timeout = {millis}")
     try:
         yield
     finally:
-        if not conn.closed:
-            await conn.execute(text(f"PRAGMA busy_timeout = {int(previous)}"))
+        await conn.rollback()
+        if driver.in_transaction:
+            await driver.rollback()
+        await driver.execute(f"PRAGMA busy_timeout = {previous}")
+
+
+async def settle(task: asyncio.Task[Any]) -> None:
+    """Wait for a background statement to finish, whatever its outcome, so no case leaves a
+    statement running on a connection it hands back (the statement's own lock wait bounds it)."""
+    await asyncio.wait([task])
 
 
 def server_pid_query(engine: AsyncEngine) -> str | None:

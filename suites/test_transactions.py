@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from suites._concurrency import BOUND_S, lock_wait_limit, sqlstate
+from suites._concurrency import BOUND_S, lock_wait_limit, settle, sqlstate
 from suites.schema import Counter, User
 
 IN_FAILED_TRANSACTION = "25P02"
@@ -290,8 +290,11 @@ async def test_read_then_write_loses_a_concurrent_update(
             second_write = asyncio.create_task(
                 other.execute(update(Counter).values(hits=seen_second + 1))
             )
-            await connection.commit()
-            await second_write
+            try:
+                await connection.commit()
+            finally:
+                await settle(second_write)
+            second_write.result()
             await other.commit()
     async with engine.connect() as conn:
         assert await hits_of(conn, counter_id) == 1
@@ -311,8 +314,11 @@ async def test_atomic_increments_from_two_connections_both_apply(
             second_write = asyncio.create_task(
                 other.execute(update(Counter).values(hits=Counter.hits + 1))
             )
-            await connection.commit()
-            await second_write
+            try:
+                await connection.commit()
+            finally:
+                await settle(second_write)
+            second_write.result()
             await other.commit()
     async with engine.connect() as conn:
         assert await hits_of(conn, counter_id) == 2
