@@ -3,8 +3,10 @@ actions are pinned, and the rehearsal's comparison of two runs means what it say
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -233,3 +235,26 @@ def test_fan_in_refuses_two_artifacts_with_the_same_file(
         (artifacts / name / "same.json").write_text("{}")
     with pytest.raises(ci.CIError, match="collides"):
         ci.fan_in(workflow, artifacts, tmp_path / "tree")
+
+
+@pytest.mark.parametrize(
+    ("results", "passes"),
+    [
+        ({"conformance": "success", "report": "success", "pages": "skipped"}, True),
+        ({"conformance": "success", "report": "success", "pages": "success"}, True),
+        ({"conformance": "failure", "report": "success", "pages": "skipped"}, False),
+        ({"conformance": "cancelled", "report": "success", "pages": "skipped"}, False),
+        ({"conformance": "skipped", "report": "success", "pages": "skipped"}, False),
+        ({"conformance": "success", "report": "success", "pages": "failure"}, False),
+    ],
+)
+def test_gate_is_green_only_when_every_job_succeeded(
+    workflow: dict[str, Any], tmp_path: Path, results: dict[str, str], passes: bool
+) -> None:
+    """The gate job's own step, run with jq as on the runner."""
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed here (GitHub's Ubuntu runners have it)")
+    needs = {name: {"result": "success"} for name in ("plan", "bench")}
+    needs.update({name: {"result": result} for name, result in results.items()})
+    code = ci.run_step(workflow, "gate", "gate", tmp_path, env={"NEEDS": json.dumps(needs)})
+    assert (code == 0) is passes

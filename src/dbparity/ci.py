@@ -177,11 +177,18 @@ def substitute(text: str, matrix: Mapping[str, str]) -> str:
 
 
 def step_env(
-    workflow: Mapping[str, Any], job: str, step: Mapping[str, Any], matrix: Mapping[str, str]
+    workflow: Mapping[str, Any],
+    job: str,
+    step: Mapping[str, Any],
+    matrix: Mapping[str, str],
+    given: Iterable[str] = (),
 ) -> dict[str, str]:
+    """The env a step sees; variables in ``given`` are supplied by the caller, unexpanded."""
     env: dict[str, str] = {}
     for scope in (workflow, workflow["jobs"][job], step):
-        env.update({k: substitute(str(v), matrix) for k, v in (scope.get("env") or {}).items()})
+        for key, value in (scope.get("env") or {}).items():
+            if key not in given:
+                env[key] = substitute(str(value), matrix)
     return env
 
 
@@ -197,7 +204,8 @@ def run_step(
     with the workflow's, job's and step's env; ``env`` overrides them. Returns the exit code."""
     step = find_step(workflow, job, step_id)
     matrix = matrix or {}
-    full_env = {**os.environ, **step_env(workflow, job, step, matrix), **(env or {})}
+    env = env or {}
+    full_env = {**os.environ, **step_env(workflow, job, step, matrix, env), **env}
     script = substitute(str(step["run"]), matrix)
     argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
     print(f"ci > [{job}{' ' + matrix['name'] if 'name' in matrix else ''}] {script.strip()}")
