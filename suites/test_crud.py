@@ -378,8 +378,10 @@ async def test_explicit_key_does_not_advance_the_sequence(session: AsyncSession)
 
 
 async def test_now_is_frozen_for_the_whole_transaction(session: AsyncSession, task: Task) -> None:
-    """now() is the transaction's start time: an update seconds later in the same transaction
-    stamps the same time as the insert."""
+    """now() is fixed at transaction start: a later update in it stamps the same time.
+
+    Under rollback isolation a whole test is one transaction, so this is what tests see.
+    """
     await asyncio.sleep(1.1)  # not a timing assertion: moves past a one-second clock resolution
     task.title = "Touched later"
     await session.flush()

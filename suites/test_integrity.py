@@ -56,8 +56,10 @@ async def _violate(
 async def test_violation_raises_integrity_error(
     session: AsyncSession, project: Project, worker: Worker, kind: str
 ) -> None:
-    """A unique / not-null / foreign-key / check violation raises IntegrityError, wrapping the
-    driver's own DB-API IntegrityError."""
+    """A unique / not-null / foreign-key / check violation raises IntegrityError.
+
+    Underneath it sits the driver's own DB-API IntegrityError (``exc.orig``).
+    """
     error = await _violate(session, project, worker, kind)
     dbapi = session.get_bind().dialect.dbapi
     assert dbapi is not None
@@ -95,8 +97,10 @@ async def test_session_is_usable_after_rollback(session: AsyncSession, project: 
 
 
 async def test_error_aborts_the_rest_of_the_transaction(connection: AsyncConnection) -> None:
-    """After a failed statement, every later statement in the same transaction is refused
-    until the transaction (or a savepoint) is rolled back."""
+    """After a failed statement, later statements in the transaction are refused until rollback.
+
+    Only rolling back the transaction (or a savepoint around the failure) recovers.
+    """
     await connection.execute(insert(Project).values(name="taken"))
     with pytest.raises(IntegrityError):
         await connection.execute(insert(Project).values(name="taken"))
@@ -125,8 +129,10 @@ async def test_string_longer_than_its_limit_is_refused(session: AsyncSession) ->
 
 
 async def test_value_too_long_raises_data_error(session: AsyncSession) -> None:
-    """A value the column cannot hold raises SQLAlchemy's DataError, the DB-API class for bad
-    data, so it can be told apart from other failures by type."""
+    """A value too long for its column raises DataError, the DB-API class for bad data.
+
+    So a handler can tell bad input from other failures by exception type alone.
+    """
     with pytest.raises(DataError):
         await session.execute(insert(Worker).values(handle="@" + "x" * 40, type="human"))
 
