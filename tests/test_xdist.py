@@ -89,9 +89,11 @@ def test_each_worker_has_a_database_of_its_own(
     monkeypatch.setenv("WHERE_DIR", str(where))
     tiny_suite.write_tests("test_where", WHERE_SUITE)
 
-    result = tiny_suite.run(backend, "-n", "2")
+    # --maxprocesses caps -n: two workers run, and the results file must say two, not three.
+    result = tiny_suite.run(backend, "-n", "3", "--maxprocesses", "2")
 
     result.assert_outcomes(passed=8)
+    assert tiny_suite.results(backend)["run"]["workers"] == 2
     assert sorted(tiny_suite.outcomes(backend).values()) == ["conforms"] * 8
     seen = {f.name.split("-")[0]: set(f.read_text().split()) for f in where.iterdir()}
     assert set(seen) == {"gw0", "gw1"}, "both workers should have run cases"

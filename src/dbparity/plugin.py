@@ -243,7 +243,10 @@ def machine_fingerprint() -> str:
 
 def _worker_count(config: pytest.Config) -> int:
     numprocesses = getattr(config.option, "numprocesses", None)
-    return int(numprocesses) if isinstance(numprocesses, int) and numprocesses > 0 else 1
+    if not isinstance(numprocesses, int) or numprocesses <= 0:
+        return 1
+    maxprocesses = getattr(config.option, "maxprocesses", None)  # xdist caps -n with it
+    return min(numprocesses, maxprocesses) if maxprocesses else numprocesses
 
 
 def _get_run(config: pytest.Config) -> DbparityRun | None:
