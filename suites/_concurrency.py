@@ -80,14 +80,34 @@ def server_pid_query(engine: AsyncEngine) -> str | None:
 
 
 def slow_query(engine: AsyncEngine) -> str:
-    """A statement that runs long enough to be cancelled mid-way (seconds, never minutes)."""
+    """A statement that runs long enough to be cancelled mid-way (seconds, never minutes).
+
+    Keep it short on SQLite: a cancelled statement is not interrupted there, it runs on to the
+    end in aiosqlite's thread after SQLAlchemy has let go of the connection."""
     if engine.dialect.name == "postgresql":
         return "SELECT pg_sleep(20)"
     # SQLite has no sleep; counting through a recursive CTE keeps the engine busy instead.
     return (
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000000) "
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) "
         "SELECT count(*) FROM n"
     )
+
+
+async def wait_until_running(observer: AsyncEngine, sql: str) -> None:
+    """Return once the server reports ``sql`` executing, so a cancellation lands mid-query
+    rather than before the query arrived (a cancel request that beats its query is ignored).
+    Polls ``pg_stat_activity``, bounded by the caller's timeout. SQLite has no such view: the
+    statement is handed to aiosqlite's thread before the caller can cancel, so return at once."""
+    if observer.dialect.name != "postgresql":
+        return
+    probe = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE state = 'active' AND query = :sql AND pid <> pg_backend_pid()"
+    )
+    async with observer.connect() as conn:
+        while not await conn.scalar(probe, {"sql": sql}):
+            await conn.rollback()  # a fresh snapshot of the statistics on the next poll
+            await asyncio.sleep(0.01)
 
 
 def shares_one_connection(engine: AsyncEngine) -> bool:

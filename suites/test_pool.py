@@ -30,6 +30,7 @@ from suites._concurrency import (
     server_pid_query,
     shares_one_connection,
     slow_query,
+    wait_until_running,
 )
 from suites.schema import User
 
@@ -166,27 +167,48 @@ async def test_waiting_request_gets_the_returned_connection(make_engine: EngineF
         assert await waiter is held
 
 
+async def cancel_mid_query(pool_engine: AsyncEngine, observer: AsyncEngine) -> None:
+    """Start a slow statement in a task and cancel the task while the statement runs."""
+    sql = slow_query(pool_engine)
+
+    async def long_request() -> None:
+        async with pool_engine.connect() as conn:
+            await conn.execute(text(sql))
+
+    task = asyncio.create_task(long_request())
+    await wait_until_running(observer, sql)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_cancelled_query_does_not_leak_or_poison_connection(
-    make_engine: EngineFactory,
+    engine: AsyncEngine, make_engine: EngineFactory
 ) -> None:
     """A task cancelled in the middle of a query gives its connection back, and the next
     request through the pool gets a working one."""
     pool_engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=BOUND_S)
-    started = asyncio.Event()
-
-    async def long_request() -> None:
-        async with pool_engine.connect() as conn:
-            started.set()
-            await conn.execute(text(slow_query(pool_engine)))
-
     async with asyncio.timeout(BOUND_S):
-        task = asyncio.create_task(long_request())
-        await started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_mid_query(pool_engine, engine)
         async with pool_engine.connect() as conn:
             assert await conn.scalar(text("SELECT 1")) == 1
+
+
+@pytest.mark.isolation("truncate")
+@pytest.mark.usefixtures("connection")  # its teardown empties the tables
+async def test_cancelled_query_keeps_committed_data(
+    engine: AsyncEngine, make_engine: EngineFactory, dbparity_metadata: MetaData
+) -> None:
+    """Rows committed before a task was cancelled mid-query are still there afterwards."""
+    pool_engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=BOUND_S)
+    async with asyncio.timeout(BOUND_S):
+        await with_users_table(pool_engine, dbparity_metadata)
+        async with pool_engine.begin() as conn:
+            await conn.execute(insert(User).values(email="before@example.com", name="kept"))
+        await cancel_mid_query(pool_engine, engine)
+        async with pool_engine.connect() as conn:
+            emails = (await conn.scalars(select(User.email))).all()
+    assert emails == ["before@example.com"]
 
 
 @pytest.mark.isolation("truncate")
