@@ -45,6 +45,7 @@ def test_bench_json_records_backend_and_feeds_the_report(tmp_path: Path) -> None
     dbparity = raw["machine_info"]["dbparity"]
     assert (dbparity["backend"], dbparity["mode"]) == ("sqlite-memory", "short")
     assert dbparity["server_version"].startswith("SQLite ")
+    assert len(dbparity["load"]) == 2  # load averages at the start and the end
     assert {b["extra_info"]["backend"] for b in raw["benchmarks"]} == {"sqlite-memory"}
     names = {b["name"] for b in raw["benchmarks"]}
     assert names == {

@@ -155,6 +155,18 @@ def test_html_section_embeds_one_chart_per_group_without_scripts() -> None:
     assert render_html_section(report) == html
 
 
+def test_a_busy_machine_is_called_out() -> None:
+    """A load average above the CPU count (here: sqlite-memory's file) inflates timings."""
+    report = build_speed_report([PG, MEMORY, OTHER_MACHINE])
+    raw = json.loads(MEMORY.read_text("utf-8"))["machine_info"]
+    assert max(raw["dbparity"]["load"]) > raw["cpu"]["count"]
+    assert [r.backend for r in report.runs if r.busy] == ["sqlite-memory"]
+    markdown = render_markdown(report)
+    assert "**The machine was busy** while benchmarking sqlite-memory:" in markdown
+    assert "The machine was busy" not in render_markdown(build_speed_report([PG]))
+    assert "The machine was busy" not in render_markdown(build_speed_report([OTHER_MACHINE]))
+
+
 def test_duplicate_backend_is_refused() -> None:
     with pytest.raises(SpeedInputError, match=r"also in .*pass one benchmark file per backend"):
         build_speed_report([PG, PG])

@@ -51,8 +51,12 @@ def scaled(rounds: int) -> int:
     return max(MIN_ROUNDS, round(rounds * MODES[bench_mode()]))
 
 
+LOAD_KEY = pytest.StashKey[float]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     bench_mode()  # a typo in the mode fails before any server starts
+    config.stash[LOAD_KEY] = os.getloadavg()[0]
 
 
 def pytest_benchmark_update_machine_info(
@@ -73,6 +77,9 @@ def pytest_benchmark_update_machine_info(
         "reason": run.not_run_reason,
         "driver_versions": driver_versions(run.backend),
         "mode": bench_mode(),
+        # One-minute load averages when the run started and ended: a busy machine inflates
+        # every timing, and the report says so.
+        "load": [round(config.stash.get(LOAD_KEY, -1.0), 2), round(os.getloadavg()[0], 2)],
     }
 
 

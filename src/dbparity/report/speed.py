@@ -89,6 +89,12 @@ class BenchRun:
     datetime: str
     pytest_benchmark: str
     groups: dict[str, dict[str, Measurement]]
+    load: tuple[float, ...] = ()  # one-minute load average at the start and the end, if known
+
+    @property
+    def busy(self) -> bool:
+        """Was the machine running more than it has CPUs for (so the timings are inflated)?"""
+        return bool(self.load) and self.machine.cpus > 0 and max(self.load) > self.machine.cpus
 
 
 @dataclass(frozen=True)
@@ -238,6 +244,7 @@ def bench_run_from_json(raw: Any, source: str) -> BenchRun:
         datetime=str(raw.get("datetime", "")),
         pytest_benchmark=str(raw.get("version", "")),
         groups=groups,
+        load=tuple(float(x) for x in dbparity.get("load") or () if isinstance(x, int | float)),
     )
 
 
@@ -426,9 +433,11 @@ def _context(report: SpeedReport) -> dict[str, Any]:
                 "mode": r.mode or "unknown",
                 "when": r.datetime,
                 "pytest_benchmark": r.pytest_benchmark,
+                "load": " → ".join(f"{x:.2f}" for x in r.load) or "not recorded",
             }
             for r in report.runs
         ],
+        "busy": [r.backend for r in report.runs if r.busy],
         "strategies": [
             {
                 "backend": s.backend,
