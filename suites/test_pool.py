@@ -170,12 +170,16 @@ async def test_waiting_request_gets_the_returned_connection(make_engine: EngineF
 async def cancel_mid_query(pool_engine: AsyncEngine, observer: AsyncEngine) -> None:
     """Start a slow statement in a task and cancel the task while the statement runs."""
     sql = slow_query(pool_engine)
+    submitted = asyncio.Event()
 
     async def long_request() -> None:
         async with pool_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))  # begun: the next await is the slow statement
+            submitted.set()
             await conn.execute(text(sql))
 
     task = asyncio.create_task(long_request())
+    await submitted.wait()  # resumes once the task is suspended in the slow statement
     await wait_until_running(observer, sql)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
