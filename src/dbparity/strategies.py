@@ -29,7 +29,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dbparity.backends import Backend
-from dbparity.databases import template_name
+from dbparity.databases import template_name, worker_name
 from dbparity.engines import build_engine, sqlalchemy_url
 from dbparity.provision import Target
 from dbparity.provision.postgres import database_prefix
@@ -87,7 +87,9 @@ class PostgresCloner(Cloner):
 
     @asynccontextmanager
     async def _clone(self) -> AsyncIterator[AsyncEngine]:
-        name = f"{database_prefix(self.target.run_id)}clone_{next(self._numbers)}"
+        # The worker's name keeps clones of concurrent xdist workers apart.
+        prefix = database_prefix(self.target.run_id)
+        name = f"{prefix}{worker_name()}_clone_{next(self._numbers)}"
         await self.admin.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
                 sql.Identifier(name), sql.Identifier(self.template)
