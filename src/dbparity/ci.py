@@ -335,6 +335,11 @@ def rehearse(root: Path, work: Path, postgres_versions: Sequence[str] = ()) -> i
     if differences:
         print("ci > the merged run differs from the plain run:")
         print("\n".join(f"  {line}" for line in differences))
+        print(
+            "ci > both ran the same code on this machine, so a case listed here either depends "
+            "on timing or scheduling (make it deterministic, or declare it), or was lost or "
+            "renamed on the way through the artifacts"
+        )
         return 1
     table = report_compatibility(work / "merged" / REPORT_JSON)
     cases = sum(len(c) for c in table.values())
