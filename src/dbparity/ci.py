@@ -40,6 +40,11 @@ Job = dict[str, str]
 Compatibility = dict[str, dict[str, str]]
 
 
+def _say(message: str) -> None:
+    """Progress lines, flushed so they stay in order with the steps' own output."""
+    print(message, flush=True)
+
+
 class CIError(RuntimeError):
     """The workflow or the rehearsal went wrong; the message says where."""
 
@@ -208,7 +213,7 @@ def run_step(
     full_env = {**os.environ, **step_env(workflow, job, step, matrix, env), **env}
     script = substitute(str(step["run"]), matrix)
     argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
-    print(f"ci > [{job}{' ' + matrix['name'] if 'name' in matrix else ''}] {script.strip()}")
+    _say(f"ci > [{job}{' ' + matrix['name'] if 'name' in matrix else ''}] {script.strip()}")
     return subprocess.run(argv, cwd=cwd, env=full_env, check=False).returncode
 
 
@@ -304,7 +309,7 @@ def rehearse(root: Path, work: Path, postgres_versions: Sequence[str] = ()) -> i
     copy_tree(root, tree)
     workflow = load_workflow(tree / WORKFLOW)
     jobs = plan_matrix(workflow, tree, postgres_versions)
-    print(f"ci > plan: {len(jobs)} jobs: {', '.join(j['name'] for j in jobs)}")
+    _say(f"ci > plan: {len(jobs)} jobs: {', '.join(j['name'] for j in jobs)}")
     failed = fan_out(workflow, tree, jobs, artifacts)
     merged_results = fan_in(workflow, artifacts, tree)
     shutil.copytree(merged_results, work / "merged" / "results")
@@ -319,7 +324,7 @@ def rehearse(root: Path, work: Path, postgres_versions: Sequence[str] = ()) -> i
     shutil.rmtree(tree / REPORTS)
     argv = ["nox", "-R", "-s", "conformance", "report"]
     plain = subprocess.run(argv, cwd=tree, check=False)
-    print(f"ci > plain run ({' '.join(argv)}): exit {plain.returncode}")
+    _say(f"ci > plain run ({' '.join(argv)}): exit {plain.returncode}")
     shutil.copytree(tree / "results", work / "plain" / "results")
     shutil.copytree(tree / REPORTS, work / "plain" / "reports")
 
@@ -331,11 +336,11 @@ def rehearse(root: Path, work: Path, postgres_versions: Sequence[str] = ()) -> i
         compatibility(conformance_files(work / "plain" / "results")),
         compatibility(conformance_files(work / "merged" / "results")),
     )
-    print(f"ci > jobs that would be red in CI: {', '.join(failed) or 'none'}")
+    _say(f"ci > jobs that would be red in CI: {', '.join(failed) or 'none'}")
     if differences:
-        print("ci > the merged run differs from the plain run:")
-        print("\n".join(f"  {line}" for line in differences))
-        print(
+        _say("ci > the merged run differs from the plain run:")
+        _say("\n".join(f"  {line}" for line in differences))
+        _say(
             "ci > both ran the same code on this machine, so a case listed here either depends "
             "on timing or scheduling (make it deterministic, or declare it), or was lost or "
             "renamed on the way through the artifacts"
@@ -343,7 +348,7 @@ def rehearse(root: Path, work: Path, postgres_versions: Sequence[str] = ()) -> i
         return 1
     table = report_compatibility(work / "merged" / REPORT_JSON)
     cases = sum(len(c) for c in table.values())
-    print(f"ci > merged report equals the plain run's: {len(table)} columns, {cases} cells")
+    _say(f"ci > merged report equals the plain run's: {len(table)} columns, {cases} cells")
     return 0
 
 
