@@ -5,10 +5,6 @@ Each fixture flushes (never commits) so ids exist and the rollback fixture still
 
 from __future__ import annotations
 
-import gc
-import sys
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,14 +47,3 @@ async def user(session: AsyncSession) -> User:
     session.add(user)
     await session.flush()
     return user
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Collect garbage before pytest renders a failure. On CPython 3.11 a collection that runs
-    inside pytest's ``ast.parse`` of a traceback (SQLAlchemy's greenlets leave cycles behind)
-    can crash the whole run with "SystemError: AST constructor recursion depth mismatch"
-    (cpython#106905, pytest#10763)."""
-    if call.excinfo is not None and sys.version_info < (3, 12):
-        gc.collect()
-    return (yield)

@@ -10,10 +10,12 @@ process, or each xdist worker) creates its own database on that server.
 
 from __future__ import annotations
 
+import gc
 import platform
 import socket
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -287,6 +289,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="container image when Docker is available (default: from the backend's TOML)",
     )
     parser.addini("dbparity_backend", "default backend id when --backend is not given")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Collect garbage before pytest renders a failure. On CPython 3.11 a collection that runs
+    inside pytest's ``ast.parse`` of a traceback (SQLAlchemy's greenlets leave cycles behind)
+    can crash the whole run with "SystemError: AST constructor recursion depth mismatch"
+    (cpython#106905, pytest#10763)."""
+    if call.excinfo is not None and sys.version_info < (3, 12):
+        gc.collect()
+    return (yield)
 
 
 def pytest_configure(config: pytest.Config) -> None:
