@@ -178,3 +178,16 @@ def test_the_same_file_given_twice_is_not_a_conflict() -> None:
     merged = merge(load_inputs([DATA / "lite-a.json", DATA / "lite-a.json"]))
     assert merged.columns[0].counts["conflict"] == 0
     assert len(merged.columns[0].shards) == 1
+
+
+def test_a_run_cut_short_is_flagged_as_incomplete(tmp_path: Path) -> None:
+    cut = results_format.load(DATA / "lite-a.json")
+    cut.run.exit_status = 2  # pytest's "interrupted"
+    results_format.write(cut, tmp_path / "cut.json")
+    merged = merge(load_inputs([tmp_path / "cut.json", DATA / "pg.json"]))
+    incomplete = [a for a in merged.attention if a.kind == "incomplete"]
+    assert len(incomplete) == 1
+    assert "interrupted" in incomplete[0].reason
+    assert "cut.json" in incomplete[0].reason
+    assert "✂️ cut short" in render_markdown(merged)
+    assert not [a for a in merged_from("lite-a.json").attention if a.kind == "incomplete"]

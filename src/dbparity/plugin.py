@@ -68,6 +68,7 @@ class DbparityRun:
         self.started = time.monotonic()
         self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.cases: dict[str, results_format.Case] = {}
+        self.exit_status = 0
 
     @property
     def is_worker(self) -> bool:
@@ -146,6 +147,7 @@ class DbparityRun:
         if self.not_run_reason and exitstatus == pytest.ExitCode.OK:
             # Never a silent pass: a backend that could not start fails the run.
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self.exit_status = int(session.exitstatus)
         path = self.config.getoption("dbparity_results")
         if path:
             results_format.write(self.results(), Path(path))
@@ -218,6 +220,7 @@ class DbparityRun:
             started_at=self.started_at,
             duration_s=round(time.monotonic() - self.started, 3),
             workers=_worker_count(self.config),
+            exit_status=self.exit_status,
         )
         return results_format.Results(backend=backend, run=run, cases=list(self.cases.values()))
 

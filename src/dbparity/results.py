@@ -10,7 +10,7 @@ Shape (``format`` is ``dbparity-results/1``)::
       "backend": {"id", "label", "family", "driver", "reference"},
       "run": {"status": "run" | "not-run", "reason", "provisioner", "server_version",
               "server_settings", "driver_versions", "python", "platform", "machine",
-              "started_at", "duration_s", "workers"},
+              "started_at", "duration_s", "workers", "exit_status"},
       "cases": [{"id", "suite", "name", "title", "outcome", "reason", "duration_s", "nodeid"}]
     }
 """
@@ -80,6 +80,8 @@ class RunInfo:
     started_at: str = ""
     duration_s: float = 0.0
     workers: int = 1
+    #: pytest's exit status: 2 (interrupted) or 3 (internal error) mean the cases are partial.
+    exit_status: int = 0
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dbparity.report.merge import Column, Merged
 from dbparity.report.notes import number_notes
-from dbparity.report.outcomes import TERMS, VERDICT_RULE
+from dbparity.report.outcomes import ATTENTION_LABELS, TERMS, VERDICT_RULE
 
 TITLE = "# dbparity compatibility report"
 #: The summary lists this many attention items at most, then says how many more there are.
@@ -66,7 +66,7 @@ def _attention(merged: Merged, limit: int | None) -> str:
     shown = merged.attention if limit is None else merged.attention[:limit]
     for item in shown:
         term = TERMS.get(item.kind)
-        label = term.label if term else "⬜ missing cases"
+        label = term.label if term else ATTENTION_LABELS[item.kind]
         where = f"`{item.column}`" + (f" · `{item.case}`" if item.case else "")
         lines.append(f"- {label} · {where}: {_short(item.reason)}")
     if len(shown) < len(merged.attention):

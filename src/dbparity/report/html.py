@@ -13,7 +13,7 @@ import jinja2
 
 from dbparity.report.merge import Merged
 from dbparity.report.notes import number_notes
-from dbparity.report.outcomes import TERMS, VERDICT_RULE
+from dbparity.report.outcomes import ATTENTION_LABELS, TERMS, VERDICT_RULE
 
 
 def _environment() -> jinja2.Environment:
@@ -81,7 +81,7 @@ def _context(merged: Merged) -> dict[str, Any]:
     attention = [
         {
             "kind": a.kind,
-            "label": TERMS[a.kind].label if a.kind in TERMS else "⬜ missing cases",
+            "label": TERMS[a.kind].label if a.kind in TERMS else ATTENTION_LABELS[a.kind],
             "column": a.column,
             "case": a.case,
             "reason": a.reason,

@@ -24,13 +24,16 @@ MISSING_CASE = "no result for this case in this backend's results (a shard missi
 #: cases missing from a backend that ran, then per-case problems.
 ATTENTION_KINDS = (
     "not-run",
+    "incomplete",
     "missing",
     "conflict",
     "unexpected-failure",
     "error",
     "stale-expectation",
 )
-_CASE_KINDS = ATTENTION_KINDS[2:]
+_CASE_KINDS = ATTENTION_KINDS[3:]
+#: pytest exit statuses after which a run's cases are partial.
+_CUT_SHORT = {2: "interrupted", 3: "internal error"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Shard:
     python: str
     platform: str
     machine: str
+    exit_status: int = 0
 
 
 @dataclass
@@ -224,6 +228,7 @@ def _merge_column(
                 python=r.run.python,
                 platform=r.run.platform,
                 machine=r.run.machine,
+                exit_status=r.run.exit_status,
             )
             for source, r in group
         ],
@@ -293,6 +298,17 @@ def _attention(columns: list[Column], rows: list[Row]) -> list[Attention]:
         if column.status != "run":
             items.append(Attention("not-run", column.key, "", column.reason))
             continue
+        for shard in column.shards:
+            if shard.exit_status in _CUT_SHORT:
+                items.append(
+                    Attention(
+                        "incomplete",
+                        column.key,
+                        "",
+                        f"{shard.source}: the run ended early ({_CUT_SHORT[shard.exit_status]}, "
+                        f"pytest exit {shard.exit_status}); its results are partial",
+                    )
+                )
         missing = [row.id for row in rows if row.cells[column.key].outcome == "not-run"]
         if missing:
             shown = ", ".join(missing[:5])

@@ -28,6 +28,10 @@ FAILING: tuple[str, ...] = ("unexpected-failure", "stale-expectation", "error", 
 UNCHECKED: tuple[str, ...] = ("not-applicable", "not-run")
 
 
+#: Labels of the attention kinds that are not cell outcomes.
+ATTENTION_LABELS = {"missing": "⬜ missing cases", "incomplete": "✂️ cut short"}
+
+
 @dataclass(frozen=True)
 class Term:
     symbol: str
