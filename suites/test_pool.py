@@ -77,6 +77,9 @@ async def kill_server_process(engine: AsyncEngine, pid: int) -> None:
 # --- SQLAlchemy's pool ----------------------------------------------------------------------
 
 
+HOLD_S = 0.02
+
+
 async def test_concurrent_requests_through_small_pool_complete(make_engine: EngineFactory) -> None:
     """Twenty concurrent requests through a pool of two all complete, never holding more than
     two connections at once."""
@@ -90,6 +93,10 @@ async def test_concurrent_requests_through_small_pool_complete(make_engine: Engi
             holding += 1
             most_held = max(most_held, holding)
             try:
+                # Hold the connection a moment, so every other request has had its chance to
+                # check one out: a pool that enforces its size makes them wait, one that does
+                # not lets them all in. Without it, the count depends on scheduling.
+                await asyncio.sleep(HOLD_S)
                 return int(await conn.scalar(select(literal(number))) or 0)
             finally:
                 holding -= 1
