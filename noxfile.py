@@ -127,7 +127,8 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check, and mypy on src/."""
     _install(session)
-    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    # The test group too: src/dbparity/ci.py type-checks against ruamel.yaml from it.
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint", "test"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
