@@ -23,6 +23,11 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["conformance", "bench", "report"]
 
+# uv does not write .pyc files at install time (pip does). Where PYTHONDONTWRITEBYTECODE is set,
+# every pytest start would then recompile SQLAlchemy and friends (about 2 s each, and the
+# project's tests start dozens of pytest processes): compile once, when installing.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+
 
 def _backends() -> list[dict[str, object]]:
     return [tomllib.loads(p.read_text("utf-8")) for p in sorted((ROOT / "backends").glob("*.toml"))]
