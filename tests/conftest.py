@@ -69,12 +69,15 @@ class TinySuite:
             (directory / file.name).write_text(text + extra_toml.get(file.stem, ""), "utf-8")
         self.backends_dir = directory
 
-    def run(self, backend: str, *args: str) -> pytest.RunResult:
+    def run(self, backend: str, *args: str, shipped_backends: bool = False) -> pytest.RunResult:
+        """Run the suite on ``backend``; with ``shipped_backends``, on the backend files that
+        come with dbparity, found the way a user's run finds them."""
         results = self.path / f"{backend}.json"
+        where = () if shipped_backends else (f"--dbparity-backends={self.backends_dir}",)
         argv = (
             f"--backend={backend}",
             f"--dbparity-results={results}",
-            f"--dbparity-backends={self.backends_dir}",
+            *where,
             "-p",
             "no:randomly",
             "-p",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dbparity.backends import BackendConfigError, load_backend, load_backends
-from tests.conftest import ALL_BACKENDS, BACKENDS_DIR
+from tests.conftest import ALL_BACKENDS, BACKENDS_DIR, TinySuite
 
 VALID = """
 id = "{id}"
@@ -87,7 +87,7 @@ def test_empty_directory_is_reported(tmp_path: Path) -> None:
         load_backends(tmp_path)
 
 
-def test_unknown_backend_exits_with_one_line_listing_ids(tiny_suite) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_backend_exits_with_one_line_listing_ids(tiny_suite: TinySuite) -> None:
     tiny_suite.write_tests("test_one.py", "def test_nothing():\n    pass\n")
     result = tiny_suite.run("nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -95,3 +95,23 @@ def test_unknown_backend_exits_with_one_line_listing_ids(tiny_suite) -> None:  #
     assert len(errors) == 1
     for backend_id in ALL_BACKENDS:
         assert backend_id in errors[0]
+
+
+def test_shipped_divergences_never_touch_a_users_suite(
+    tiny_suite: TinySuite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's ``test_crud.py`` shares a suite name with the conformance suites; the shipped
+    backend files' divergences describe those suites only, so they must not apply here."""
+    monkeypatch.delenv("DBPARITY_BACKENDS_DIR", raising=False)
+    tiny_suite.write_tests(
+        "test_crud.py",
+        """
+        async def test_server_timestamp_default_is_timezone_aware(session):
+            '''Same name as a conformance case the SQLite files declare as diverging.'''
+        """,
+    )
+    result = tiny_suite.run("sqlite-memory", shipped_backends=True)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert tiny_suite.outcomes("sqlite-memory") == {
+        "crud.server_timestamp_default_is_timezone_aware": "conforms"
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -68,15 +68,42 @@ class Backend:
 
 
 def default_backends_dir() -> Path:
-    """Where backend files live: ``$DBPARITY_BACKENDS_DIR``, else ``./backends`` when run from a
-    checkout, else the copies shipped inside the installed package."""
+    return find_backends_dir()[0]
+
+
+def find_backends_dir(explicit: Path | None = None) -> tuple[Path, bool]:
+    """Where backend files live, and whether they are the copies shipped with dbparity.
+
+    In order: ``explicit``, ``$DBPARITY_BACKENDS_DIR``, ``./backends`` when run from a checkout,
+    else the shipped copies."""
+    if explicit is not None:
+        return explicit, False
     env = os.environ.get("DBPARITY_BACKENDS_DIR")
     if env:
-        return Path(env)
+        return Path(env), False
     local = Path.cwd() / "backends"
     if local.is_dir() and any(local.glob("*.toml")):
-        return local
-    return Path(str(resources.files("dbparity") / "_backends"))
+        return local, False
+    return shipped_backends_dir(), True
+
+
+def shipped_backends_dir() -> Path:
+    """The backend files that come with dbparity: inside the wheel, or in the checkout an
+    editable install points at."""
+    shipped = Path(str(resources.files("dbparity") / "_backends"))
+    if shipped.is_dir():
+        return shipped
+    return Path(__file__).resolve().parents[2] / "backends"
+
+
+def without_divergences(backends: dict[str, Backend]) -> dict[str, Backend]:
+    """The same backends with no declared divergences.
+
+    The shipped files' divergences describe dbparity's own conformance suites. On a user's
+    suite they would turn same-named tests into expected failures (``tests/test_crud.py`` is a
+    common name) and make the unknown-case-id check refuse the run, so a run on the shipped
+    files uses them for what they are (how to reach each backend) and nothing else."""
+    return {key: replace(backend, divergences={}) for key, backend in backends.items()}
 
 
 def load_backend(path: Path) -> Backend:

@@ -28,7 +28,13 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from dbparity import results as results_format
-from dbparity.backends import Backend, BackendConfigError, load_backends
+from dbparity.backends import (
+    Backend,
+    BackendConfigError,
+    find_backends_dir,
+    load_backends,
+    without_divergences,
+)
 from dbparity.cases import (
     NOT_RUN_PREFIX,
     USER_PROPERTY,
@@ -317,7 +323,10 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     directory = config.getoption("dbparity_backends")
     try:
-        backends = load_backends(Path(directory) if directory else None)
+        source, shipped = find_backends_dir(Path(directory) if directory else None)
+        backends = load_backends(source)
+        if shipped:
+            backends = without_divergences(backends)
     except BackendConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     if backend_id not in backends:
