@@ -46,9 +46,9 @@ from dbparity.databases import DatabaseSetupError, open_database
 from dbparity.isolation import (
     STRATEGIES,
     Strategy,
-    empty_tables,
     rollback_connection,
     session_on,
+    truncating_connection,
 )
 from dbparity.provision import (
     NotProvisioned,
@@ -401,12 +401,9 @@ async def connection(
     if isolation_strategy == "rollback":
         async with rollback_connection(engine) as conn:
             yield conn
-        return
-    try:
-        async with engine.connect() as conn:
+    else:
+        async with truncating_connection(engine, dbparity_metadata) as conn:
             yield conn
-    finally:
-        await empty_tables(engine, dbparity_metadata)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
