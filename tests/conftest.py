@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests.browser"]
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS_DIR = ROOT / "backends"
