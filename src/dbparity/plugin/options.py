@@ -1,0 +1,73 @@
+"""The plugin's options, and choosing this run's backend from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dbparity.backends import (
+    BackendConfigError,
+    find_backends_dir,
+    load_backends,
+    without_divergences,
+)
+from dbparity.plugin.run import RUN_KEY, DbparityRun
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dbparity", "dbparity: run tests on a database backend")
+    group.addoption("--backend", default=None, metavar="ID", help="backend id to run on")
+    group.addoption(
+        "--dbparity-results", default=None, metavar="PATH", help="write the results JSON here"
+    )
+    group.addoption(
+        "--dbparity-backends",
+        default=None,
+        metavar="DIR",
+        help="directory of backend TOML files (default: ./backends, else the packaged ones)",
+    )
+    group.addoption(
+        "--db-url",
+        default=None,
+        metavar="URL",
+        help="use this PostgreSQL server (database name must start with 'test')",
+    )
+    group.addoption(
+        "--db-url-allow-any",
+        action="store_true",
+        default=False,
+        help="accept a --db-url whose database name does not start with 'test'",
+    )
+    group.addoption(
+        "--postgres-image",
+        default=None,
+        metavar="IMAGE",
+        help="container image when Docker is available (default: from the backend's TOML)",
+    )
+    parser.addini("dbparity_backend", "default backend id when --backend is not given")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "isolation(strategy): how this test is isolated: 'rollback' (default) or 'truncate'",
+    )
+    backend_id = config.getoption("backend") or config.getini("dbparity_backend") or None
+    if not backend_id:
+        return
+    directory = config.getoption("dbparity_backends")
+    try:
+        source, shipped = find_backends_dir(Path(directory) if directory else None)
+        backends = load_backends(source)
+        if shipped:
+            backends = without_divergences(backends)
+    except BackendConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if backend_id not in backends:
+        raise pytest.UsageError(
+            f"--backend {backend_id!r}: unknown backend; valid ids: {', '.join(backends)}"
+        )
+    run = DbparityRun(config, backends[backend_id])
+    config.stash[RUN_KEY] = run
+    config.pluginmanager.register(run, "dbparity-run")

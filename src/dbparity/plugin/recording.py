@@ -1,0 +1,129 @@
+"""Turning pytest's reports into cases, and cases into a results file.
+
+The process that runs pytest (the xdist controller, or the only process) records: workers'
+reports reach it through xdist, so the outcome rules in ``dbparity.cases`` see the same phase
+reports in both set-ups.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import socket
+import sys
+import time
+from collections.abc import Generator
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+
+import pytest
+
+from dbparity import results as results_format
+from dbparity.backends import Backend
+from dbparity.cases import case_properties, phase_outcome
+from dbparity.provision import Target
+
+
+class Recorder:
+    """The cases of one run, by node id, and the run's facts for the results file."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.started = time.monotonic()
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.cases: dict[str, results_format.Case] = {}
+
+    def record(self, report: pytest.TestReport) -> None:
+        props = case_properties(report)
+        if props is None:
+            return
+        found = phase_outcome(report, props.get("diverges"))
+        case = self.cases.get(report.nodeid)
+        if case is None:
+            case = results_format.Case(
+                id=props["id"],
+                suite=props["suite"],
+                name=props["name"],
+                title=props["title"],
+                outcome="error",
+                reason="no outcome recorded",
+                nodeid=report.nodeid,
+            )
+            self.cases[report.nodeid] = case
+        case.duration_s = round(case.duration_s + report.duration, 6)
+        if found is None:
+            return
+        outcome, reason = found
+        # A teardown error must not hide an earlier verdict, but it must not be hidden either.
+        if report.when == "teardown" and case.outcome != "error":
+            reason = f"{reason} (after the case {case.outcome})"
+        case.outcome, case.reason = outcome, reason
+
+    def results(
+        self,
+        target: Target | None,
+        not_run_reason: str,
+        workers: int,
+        exit_status: int,
+    ) -> results_format.Results:
+        backend = results_format.BackendInfo(
+            id=self.backend.id,
+            label=self.backend.label,
+            family=self.backend.family,
+            driver=self.backend.driver,
+            reference=self.backend.reference,
+        )
+        run = results_format.RunInfo(
+            status="run" if target else "not-run",
+            reason=not_run_reason,
+            provisioner=target.provisioner if target else "",
+            server_version=target.server_version if target else "",
+            server_settings=dict(target.server_settings) if target else {},
+            driver_versions=driver_versions(self.backend),
+            python=platform.python_version(),
+            platform=platform.platform(),
+            machine=machine_fingerprint(),
+            started_at=self.started_at,
+            duration_s=round(time.monotonic() - self.started, 3),
+            workers=workers,
+            exit_status=exit_status,
+        )
+        return results_format.Results(backend=backend, run=run, cases=list(self.cases.values()))
+
+
+def driver_versions(backend: Backend) -> dict[str, str]:
+    packages = ["sqlalchemy", backend.driver]
+    versions = {}
+    for package in packages:
+        try:
+            versions[package] = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def machine_fingerprint() -> str:
+    """Enough to tell whether two runs' timings are comparable (same host, same hardware)."""
+    return f"{socket.gethostname()}/{platform.machine()}/{os.cpu_count()}cpu"
+
+
+def worker_count(config: pytest.Config) -> int:
+    numprocesses = getattr(config.option, "numprocesses", None)
+    if not isinstance(numprocesses, int) or numprocesses <= 0:
+        return 1
+    maxprocesses = getattr(config.option, "maxprocesses", None)  # xdist caps -n with it
+    return min(numprocesses, maxprocesses) if maxprocesses else numprocesses
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Collect garbage before pytest renders a failure. On CPython 3.11 a collection that runs
+    inside pytest's ``ast.parse`` of a traceback (SQLAlchemy's greenlets leave cycles behind)
+    can crash the whole run with "SystemError: AST constructor recursion depth mismatch"
+    (cpython#106905, pytest#10763)."""
+    if call.excinfo is not None and sys.version_info < (3, 12):
+        gc.collect()
+    return (yield)

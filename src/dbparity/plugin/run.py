@@ -1,0 +1,160 @@
+"""The run object: what the plugin knows about this run, and the hooks that need it.
+
+Process roles: the process that runs pytest (the xdist controller, or the only process)
+provisions the server and writes the results file; every process that runs tests (the only
+process, or each xdist worker) creates its own database on that server.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dbparity import results as results_format
+from dbparity.backends import Backend
+from dbparity.cases import NOT_RUN_PREFIX, USER_PROPERTY, name_item
+from dbparity.plugin.recording import Recorder, worker_count
+from dbparity.provision import (
+    NotProvisioned,
+    ProvisionOptions,
+    Target,
+    UnsafeDatabaseURL,
+    provision,
+)
+
+TARGET_KEY = "dbparity_target"
+NOT_RUN_KEY = "dbparity_not_run"
+
+
+class DbparityRun:
+    """Everything the plugin knows about this run; kept on ``config.stash``."""
+
+    def __init__(self, config: pytest.Config, backend: Backend) -> None:
+        self.config = config
+        self.backend = backend
+        self.target: Target | None = None
+        self.not_run_reason = ""
+        self.stack = ExitStack()
+        self.recorder = Recorder(backend)
+        self.exit_status = 0
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    @property
+    def cases(self) -> dict[str, results_format.Case]:
+        return self.recorder.cases
+
+    def start(self) -> None:
+        if self.is_worker:
+            workerinput: dict[str, Any] = self.config.workerinput  # type: ignore[attr-defined]
+            self.not_run_reason = workerinput.get(NOT_RUN_KEY, "")
+            if workerinput.get(TARGET_KEY):
+                self.target = Target.from_json(workerinput[TARGET_KEY])
+            return
+        options = ProvisionOptions(
+            db_url=self.config.getoption("db_url"),
+            db_url_allow_any=self.config.getoption("db_url_allow_any"),
+            postgres_image=self.config.getoption("postgres_image"),
+        )
+        try:
+            self.target = self.stack.enter_context(provision(self.backend, options))
+        except UnsafeDatabaseURL as exc:
+            raise pytest.UsageError(str(exc)) from None
+        except NotProvisioned as exc:
+            self.not_run_reason = str(exc)
+
+    # --- hooks of this run (registered as a plugin object by pytest_configure) ---------------
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.start()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist controller: hand each worker the server this process provisioned."""
+        node.workerinput[TARGET_KEY] = self.target.to_json() if self.target else ""
+        node.workerinput[NOT_RUN_KEY] = self.not_run_reason
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Name every case, mark declared divergences as strict expected failures, and refuse
+        divergence entries that name no test of a collected suite. Runs first, so it sees the
+        items before ``-k`` deselects any."""
+        backend = self.backend
+        seen_suites: set[str] = set()
+        seen_ids: set[str] = set()
+        for item in items:
+            case = name_item(item)
+            seen_suites.add(case.suite)
+            seen_ids.update({case.id, case.id.split("[", 1)[0]})
+            divergence = backend.divergence_for(case.id)
+            properties = {
+                "id": case.id,
+                "suite": case.suite,
+                "name": case.name,
+                "title": case.title,
+                "diverges": divergence.reason if divergence else None,
+            }
+            item.user_properties.append((USER_PROPERTY, properties))
+            if self.not_run_reason:
+                item.add_marker(pytest.mark.skip(reason=NOT_RUN_PREFIX + self.not_run_reason))
+            elif divergence is not None:
+                item.add_marker(pytest.mark.xfail(strict=True, reason=divergence.reason))
+        for case_id in backend.divergences:
+            suite = case_id.split(".", 1)[0]
+            if suite in seen_suites and case_id not in seen_ids:
+                raise pytest.UsageError(
+                    f"{backend.source}: key 'diverges.\"{case_id}\"' matches no test in suite "
+                    f"{suite!r}; fix the case id or remove the entry"
+                )
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not self.is_worker:  # the xdist controller, or the only process, records
+            self.recorder.record(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.is_worker:
+            return
+        if self.not_run_reason and exitstatus == pytest.ExitCode.OK:
+            # Never a silent pass: a backend that could not start fails the run.
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self.exit_status = int(session.exitstatus)
+        path = self.config.getoption("dbparity_results")
+        if path:
+            results_format.write(self.results(), Path(path))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.is_worker:
+            return
+        results = self.results()
+        counts = ", ".join(f"{n} {k}" for k, n in results.counts().items() if n)
+        where = (
+            f"{results.run.server_version} via {results.run.provisioner}"
+            if results.run.status == "run"
+            else f"NOT RUN: {results.run.reason}"
+        )
+        terminalreporter.write_sep("-", f"dbparity: {self.backend.id}")
+        terminalreporter.write_line(where)
+        terminalreporter.write_line(f"cases: {counts or 'none'}")
+        path = self.config.getoption("dbparity_results")
+        if path:
+            terminalreporter.write_line(f"results: {path}")
+
+    def pytest_unconfigure(self) -> None:
+        self.stack.close()
+
+    def results(self) -> results_format.Results:
+        return self.recorder.results(
+            self.target, self.not_run_reason, worker_count(self.config), self.exit_status
+        )
+
+
+RUN_KEY = pytest.StashKey[DbparityRun]()
+
+
+def get_run(config: pytest.Config) -> DbparityRun | None:
+    return config.stash.get(RUN_KEY, None)
