@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dbparity.divergences import DeclarationError, Divergence, parse
+
 PROVISIONERS = ("sqlite-memory", "sqlite-file", "postgres")
 FAMILIES = ("sqlite", "postgresql")
 
@@ -28,19 +30,10 @@ _REQUIRED: dict[str, type] = {
 }
 _OPTIONAL: dict[str, type] = {"reference": bool, "tags": list, "postgres": dict, "diverges": dict}
 _POSTGRES_KEYS: dict[str, type] = {"image": str}
-_DIVERGENCE_KEYS: dict[str, type] = {"reason": str}
 
 
 class BackendConfigError(ValueError):
     """A backend file that is wrong; the message names the file and the key."""
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """A case this backend is known to get wrong, and what that means for a user's tests."""
-
-    case_id: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -157,18 +150,10 @@ def _validate(data: dict[str, Any], path: Path) -> Backend:
     _check_keys(postgres, {}, _POSTGRES_KEYS, path, where="postgres.")
     divergences: dict[str, Divergence] = {}
     for case_id, entry in data.get("diverges", {}).items():
-        where = f'diverges."{case_id}".'
-        if not isinstance(entry, dict):
-            raise BackendConfigError(f"{path}: key '{where[:-1]}' must be a table with a reason")
-        _check_keys(entry, _DIVERGENCE_KEYS, {}, path, where=where)
-        if "." not in case_id:
-            raise BackendConfigError(
-                f"{path}: key '{where[:-1]}': case ids look like 'suite.name', e.g. "
-                "'filters.like_is_case_sensitive'"
-            )
-        if not entry["reason"].strip():
-            raise BackendConfigError(f"{path}: key '{where}reason' is empty; say what differs")
-        divergences[case_id] = Divergence(case_id, entry["reason"].strip())
+        try:
+            divergences[case_id] = parse(case_id, entry, own=False)
+        except DeclarationError as exc:
+            raise BackendConfigError(f"{path}: {exc}") from None
     tags = data.get("tags", [])
     if not all(isinstance(t, str) for t in tags):
         raise BackendConfigError(f"{path}: key 'tags' must be a list of strings")
