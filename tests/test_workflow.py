@@ -185,20 +185,27 @@ def test_comparison_reports_every_outcome_or_column_that_differs(tmp_path: Path)
     ]
     differences = ci.compare(ci.compatibility(plain), ci.compatibility(merged))
     assert differences == [
-        "column only in the plain run: pg | PostgreSQL 15.8 | run",
-        "column only in the merged run: pg | PostgreSQL 16.4 | run",
-        "lite | SQLite 3.45 | run: crud.a: plain conforms, merged unexpected-failure",
-        "lite | SQLite 3.45 | run: crud.z: plain absent, merged conforms",
+        "column only in the plain run: pg@PostgreSQL 15.8",
+        "column only in the merged run: pg@PostgreSQL 16.4",
+        "lite@SQLite 3.45: crud.a: plain conforms, merged unexpected-failure",
+        "lite@SQLite 3.45: crud.z: plain absent, merged conforms",
     ]
 
 
-def test_two_results_files_for_one_column_are_refused(tmp_path: Path) -> None:
+def test_results_files_and_the_merged_report_name_columns_alike(tmp_path: Path) -> None:
+    """One path decides what a column is: two files of one column are shards, pooled as the
+    report pools them, and a disagreement between them is the report's conflict cell."""
+    from dbparity.report import load_inputs, write_reports
+
     files = [
-        write_results(tmp_path / f"{n}.json", "lite", "SQLite 3.45", {"crud.a": "conforms"}, 1)
-        for n in ("a", "b")
+        write_results(tmp_path / "a.json", "lite", "SQLite 3.45", {"crud.a": "conforms"}, 1),
+        write_results(tmp_path / "b.json", "lite", "SQLite 3.45", {"crud.a": "error"}, 1),
+        write_results(tmp_path / "c.json", "lite", "SQLite 3.45", {"crud.b": "conforms"}, 1),
     ]
-    with pytest.raises(ci.CIError, match="second results file"):
-        ci.compatibility(files)
+    table = ci.compatibility(files)
+    assert table == {"lite@SQLite 3.45": {"crud.a": "conflict", "crud.b": "conforms"}}
+    write_reports(load_inputs(files), tmp_path / "reports")
+    assert ci.report_compatibility(tmp_path / "reports" / "results.json") == table
 
 
 def test_merged_reports_compare_on_cells_not_on_timings(tmp_path: Path) -> None:

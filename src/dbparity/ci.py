@@ -102,34 +102,36 @@ def conformance_files(directory: Path) -> list[Path]:
 
 
 def compatibility(files: Iterable[Path]) -> Compatibility:
-    """The compatibility matrix of some results files: column -> case id -> outcome.
+    """The compatibility matrix of some results files: column key -> case id -> outcome.
 
-    A column is a backend plus the server that ran it (and whether it ran). Timings, durations,
-    machine names and failure messages are left out: they differ between any two runs."""
-    table: Compatibility = {}
-    for path in sorted(files):
-        run = results_format.load(path)
-        column = f"{run.backend.id} | {run.run.server_version} | {run.run.status}"
-        if column in table:
-            raise CIError(f"{path}: a second results file for {column!r}")
-        table[column] = {case.id: case.outcome for case in run.cases}
-    return table
+    Built by :func:`dbparity.report.merge`, the same code that builds the reports, so a column
+    here is what a column is there (a backend plus the server that ran it; shards of one run
+    pooled, a disagreement between them a ``conflict`` cell). Timings, durations, machine names
+    and failure messages are left out: they differ between any two runs."""
+    from dbparity.report import load_inputs, merge
+
+    merged = merge(load_inputs(files))
+    return {
+        column.key: {row.id: row.cells[column.key].outcome for row in merged.rows}
+        for column in merged.columns
+    }
 
 
 def report_compatibility(path: Path) -> Compatibility:
-    """The compatibility matrix of a merged report (``reports/results.json``): column -> case
-    id -> cell outcome. A column key names the backend and the server version that ran."""
+    """The compatibility matrix of a merged report (``reports/results.json``), in the same
+    shape as :func:`compatibility`: the report's own column keys and cell outcomes."""
+    from dbparity.report.jsondata import FORMAT
+
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise CIError(f"{path}: cannot read the merged report ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != "dbparity-merged/1":
-        raise CIError(f"{path}: not a merged report (format 'dbparity-merged/1')")
-    table: Compatibility = {f"{c['key']} | {c['status']}": {} for c in data["columns"]}
-    status = {c["key"]: c["status"] for c in data["columns"]}
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CIError(f"{path}: not a merged report (format {FORMAT!r})")
+    table: Compatibility = {c["key"]: {} for c in data["columns"]}
     for case in data["cases"]:
         for key, cell in case["cells"].items():
-            table[f"{key} | {status[key]}"][case["id"]] = cell["outcome"]
+            table[key][case["id"]] = cell["outcome"]
     return table
 
 
