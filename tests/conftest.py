@@ -111,3 +111,29 @@ def private_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(tempfile, "tempdir", str(directory))  # gettempdir() caches its answer
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def default_signals() -> None:
+    """``preexec_fn`` for children of tests: default signal dispositions. A child of a
+    background job of a non-interactive shell inherits SIGINT ignored, and a test that sends it
+    SIGINT would then wait in vain."""
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(number, signal.SIG_DFL)
+
+
+def processes_mentioning(directory: Path) -> list[str]:
+    """Live processes whose command line or working directory is inside ``directory``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cwd = os.readlink(entry / "cwd") if cmdline else ""
+        except OSError:
+            continue
+        if str(directory) in cmdline or cwd.startswith(str(directory)):
+            found.append(f"{entry.name}: {cmdline.strip()}")
+    return found

@@ -14,7 +14,7 @@ import pytest
 from dbparity.backends import load_backends
 from dbparity.provision import NotProvisioned, ProvisionOptions, provision
 from dbparity.provision.local_cluster import LocalCluster, find_bindir
-from tests.conftest import BACKENDS_DIR, TinySuite
+from tests.conftest import BACKENDS_DIR, TinySuite, default_signals
 
 BINDIR = find_bindir()
 needs_postgres = pytest.mark.skipif(BINDIR is None, reason="no PostgreSQL binaries on this machine")
@@ -60,7 +60,7 @@ def test_provision_drops_only_its_own_databases(private_tmpdir: Path) -> None:
     assert BINDIR is not None
     backend = load_backends(BACKENDS_DIR)["postgres-asyncpg"]
     with _cluster() as cluster:
-        user_url = cluster.url.rsplit("/", 1)[0] + "/test_users_own"
+        user_url = cluster.url_for("test_users_own")
         with psycopg.connect(cluster.url, autocommit=True) as conn:
             conn.execute("CREATE DATABASE test_users_own")
         with provision(backend, ProvisionOptions(db_url=user_url)) as target:
@@ -143,6 +143,7 @@ def test_interrupted_run_leaves_no_process_or_directory(
         cwd=tiny_suite.path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        preexec_fn=default_signals,  # SIGINT may be inherited ignored (background jobs)
     )
     try:
         deadline = time.monotonic() + 60

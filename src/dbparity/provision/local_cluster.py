@@ -1,8 +1,13 @@
 """A throwaway PostgreSQL cluster from the binaries on this machine.
 
-initdb into a temp dir, start ``postgres`` on a free loopback port with durability switched off
-(a test database never needs to survive a crash), and remove everything on stop. PostgreSQL
-refuses to run as root, so as root the cluster runs as the ``postgres`` user (or ``nobody``).
+initdb into a temp dir, start ``postgres`` with durability switched off (a test database never
+needs to survive a crash), and remove everything on stop. PostgreSQL refuses to run as root, so
+as root the cluster runs as the ``postgres`` user (or ``nobody``).
+
+Nobody else gets in: the server has no TCP listener at all (``listen_addresses=''``); its only
+socket is in the run's 0700 temp dir, owned by the account the cluster runs as, so no other local
+account can even reach it (asyncpg and psycopg connect with ``?host=DIR``). The temp dir and every
+process started in it belong to a reaper from before initdb starts (see :mod:`.reaper`).
 """
 
 from __future__ import annotations
@@ -12,20 +17,21 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbparity.provision.reaper import Reaper
+from dbparity.provision.reaper import Reaper, ReaperError
 
 TEMP_PREFIX = "dbparity-pg-"
 # C.UTF-8 exists on every glibc system, so text ordering is the same wherever the cluster runs
 # (code-point order). The locale is recorded in the results, because ordering depends on it.
 LOCALE = "C.UTF-8"
+#: The port only names the socket file (``.s.PGSQL.5432``) in the private run dir: there is no
+#: TCP listener, so it cannot collide with anything else on the machine.
+SOCKET_PORT = 5432
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 
@@ -46,12 +52,6 @@ def find_bindir() -> Path | None:
         ),
     )
     return Path(candidates[-1]).parent if candidates else None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _unprivileged_user() -> pwd.struct_passwd | None:
@@ -81,14 +81,18 @@ class LocalCluster:
 
     @property
     def url(self) -> str:
-        """libpq URL of the maintenance database (trust auth on loopback: no password)."""
-        return f"postgresql://{self.user}@127.0.0.1:{self.port}/postgres"
+        """libpq URL of the maintenance database, through the socket in the private run dir
+        (no password: only this account can reach the socket)."""
+        return self.url_for("postgres")
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql://{self.user}@/{database}?host={self.directory}&port={self.port}"
 
     def start(self) -> None:
         started = time.perf_counter()
         account = _unprivileged_user()
         self.user = account.pw_name if account else pwd.getpwuid(os.geteuid()).pw_name
-        self.directory = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+        self._own_directory()
         try:
             if account:
                 os.chown(self.directory, account.pw_uid, account.pw_gid)
@@ -97,7 +101,8 @@ class LocalCluster:
                 [
                     str(self.bindir / "initdb"),
                     "--no-sync",
-                    "--auth=trust",
+                    "--auth-local=trust",
+                    "--auth-host=reject",
                     "--encoding=UTF8",
                     f"--locale={LOCALE}",
                     f"--username={self.user}",
@@ -111,41 +116,50 @@ class LocalCluster:
             raise
         self.startup_s = time.perf_counter() - started
 
+    def _own_directory(self) -> None:
+        """The temp dir, created by the reaper, so it is owned before it exists."""
+        try:
+            self.reaper = Reaper.new_directory(TEMP_PREFIX)
+        except ReaperError as exc:
+            raise ClusterError(str(exc)) from exc
+        assert self.reaper.directory is not None
+        self.directory = self.reaper.directory
+
     def _start_server(self, account: pwd.struct_passwd | None) -> None:
         log = self.directory / "postgres.log"
-        for _attempt in range(3):  # a free port can be taken between bind and listen
-            self.port = free_port()
-            with open(log, "wb") as log_file:
-                self.process = subprocess.Popen(
-                    [
-                        str(self.bindir / "postgres"),
-                        "-D",
-                        str(self.directory / "data"),
-                        "-p",
-                        str(self.port),
-                        "-k",
-                        str(self.directory),
-                        "-c",
-                        "listen_addresses=127.0.0.1",
-                        "-c",
-                        "fsync=off",
-                        "-c",
-                        "synchronous_commit=off",
-                        "-c",
-                        "full_page_writes=off",
-                        "-c",
-                        "max_connections=200",
-                    ],
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    # Own session: a terminal Ctrl-C reaches pytest, which then stops us in order.
-                    start_new_session=True,
-                    **_as_user(account),
-                )
-            if self._wait_ready():
-                self.reaper = Reaper([self.process.pid], [self.directory])
-                return
-            self._terminate()
+        self.port = SOCKET_PORT
+        with open(log, "wb") as log_file:
+            self.process = subprocess.Popen(
+                [
+                    str(self.bindir / "postgres"),
+                    "-D",
+                    str(self.directory / "data"),
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.directory),
+                    "-c",
+                    "listen_addresses=",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=200",
+                ],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                # Own session: a terminal Ctrl-C reaches pytest, which then stops us in order.
+                start_new_session=True,
+                # Inside the run dir from the moment it exists: the reaper finds it there.
+                cwd=self.directory,
+                **_as_user(account),
+            )
+        if self._wait_ready():
+            return
+        self._terminate()
         raise ClusterError(f"PostgreSQL did not become ready; its log:\n{log.read_text()[-2000:]}")
 
     def _wait_ready(self) -> bool:
@@ -154,10 +168,8 @@ class LocalCluster:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return False
-            result = subprocess.run(
-                [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
-                check=False,
-            )
+            probe = [str(self.bindir / "pg_isready"), "-q", "-h", str(self.directory)]
+            result = subprocess.run([*probe, "-p", str(self.port)], check=False)
             if result.returncode == 0:
                 return True
             time.sleep(0.05)
@@ -186,7 +198,10 @@ class LocalCluster:
             self.reaper = None
 
     def _run_as(self, account: pwd.struct_passwd | None, argv: list[str]) -> None:
-        result = subprocess.run(argv, capture_output=True, check=False, **_as_user(account))
+        # cwd inside the run dir: the reaper finds initdb (and its bootstrap backends) there.
+        result = subprocess.run(
+            argv, capture_output=True, check=False, cwd=self.directory, **_as_user(account)
+        )
         if result.returncode != 0:
             raise ClusterError(
                 f"{argv[0]} failed (exit {result.returncode}): "

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from dbparity.backends import Backend
-from dbparity.provision import Target
-from dbparity.provision.reaper import Reaper
+from dbparity.provision import NotProvisioned, Target
+from dbparity.provision.reaper import Reaper, ReaperError
 
 TEMP_PREFIX = "dbparity-sqlite-"
 
@@ -24,8 +22,13 @@ def provision(backend: Backend, run_id: str) -> Iterator[Target]:
         return
     # One directory per run, removed at the end; each xdist worker keeps its own file in it,
     # because workers sharing one file fail with "database is locked".
-    directory = tempfile.mkdtemp(prefix=TEMP_PREFIX)
-    reaper = Reaper([], [Path(directory)])
+    # The reaper creates it, so a kill at any instant leaves no directory behind.
+    try:
+        reaper = Reaper.new_directory(TEMP_PREFIX)
+    except ReaperError as exc:
+        raise NotProvisioned(str(exc)) from exc
+    assert reaper.directory is not None
+    directory = str(reaper.directory)
     try:
         yield Target(backend.id, "sqlite-file", directory, run_id, version)
     finally:
