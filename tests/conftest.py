@@ -28,6 +28,7 @@ INI = """
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = session
 asyncio_default_test_loop_scope = session
+dbparity_suite = conformance
 """
 
 # A one-table schema for tiny suites.

@@ -10,9 +10,15 @@ Shape (``format`` is ``dbparity-results/1``)::
       "backend": {"id", "label", "family", "driver", "reference"},
       "run": {"status": "run" | "not-run", "reason", "provisioner", "server_version",
               "server_settings", "driver_versions", "python", "platform", "machine",
-              "started_at", "duration_s", "workers", "exit_status"},
-      "cases": [{"id", "suite", "name", "title", "outcome", "reason", "duration_s", "nodeid"}]
+              "started_at", "duration_s", "workers", "exit_status", "suite_kind"},
+      "cases": [{"id", "suite", "name", "title", "outcome", "reason", "duration_s", "nodeid",
+                 "failure", "used_database", "declared"}]
     }
+
+``run.suite_kind`` says what the cases assert: ``conformance`` (dbparity's own suites: each
+case states PostgreSQL's behaviour) or ``application`` (a user's suite: each test states what
+the application does). Fields added after the first files were written have defaults, so older
+files still load: they were all dbparity's own conformance runs, with every case on the database.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ Outcome = Literal[
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 RunStatus = Literal["run", "not-run"]
+SuiteKind = Literal["conformance", "application"]
+SUITE_KINDS: tuple[str, ...] = get_args(SuiteKind)
 
 
 class ResultsFileError(ValueError):
@@ -55,6 +63,12 @@ class Case:
     reason: str = ""
     duration_s: float = 0.0
     nodeid: str = ""
+    #: For a failed case: {"type": qualified exception class, "message": its first line}.
+    failure: dict[str, str] | None = None
+    #: Whether the test touched the database (dbparity's fixtures); others stay out of verdicts.
+    used_database: bool = True
+    #: The backend file's declaration for this case: {reason, fails, consequence, remedy}.
+    declared: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -82,6 +96,7 @@ class RunInfo:
     workers: int = 1
     #: pytest's exit status: 2 (interrupted) or 3 (internal error) mean the cases are partial.
     exit_status: int = 0
+    suite_kind: SuiteKind = "conformance"
 
 
 @dataclass
@@ -142,6 +157,10 @@ def from_json(raw: Any, source: str = "<results>") -> Results:
                 f"{source}: case {case.id!r} has unknown outcome {case.outcome!r}; "
                 f"expected one of {', '.join(OUTCOMES)}"
             )
+    if run.suite_kind not in SUITE_KINDS:
+        raise ResultsFileError(
+            f"{source}: run suite_kind {run.suite_kind!r} is not one of {', '.join(SUITE_KINDS)}"
+        )
     if run.status not in get_args(RunStatus):
         raise ResultsFileError(f"{source}: run status {run.status!r} is not 'run' or 'not-run'")
     return Results(backend=backend, run=run, cases=cases)

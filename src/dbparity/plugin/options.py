@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -13,6 +14,7 @@ from dbparity.backends import (
     without_divergences,
 )
 from dbparity.plugin.run import RUN_KEY, DbparityRun
+from dbparity.results import SUITE_KINDS, SuiteKind
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,6 +48,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="container image when Docker is available (default: from the backend's TOML)",
     )
     parser.addini("dbparity_backend", "default backend id when --backend is not given")
+    parser.addini(
+        "dbparity_suite",
+        "what the tests assert: 'application' (default: your app's behaviour) or "
+        "'conformance' (PostgreSQL's behaviour, as dbparity's own suites do)",
+        default="application",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,6 +76,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--backend {backend_id!r}: unknown backend; valid ids: {', '.join(backends)}"
         )
-    run = DbparityRun(config, backends[backend_id])
+    kind = config.getini("dbparity_suite") or "application"
+    if kind not in SUITE_KINDS:
+        raise pytest.UsageError(
+            f"{config.inipath or 'pytest configuration'}: dbparity_suite = {kind!r}; use "
+            "'application' (your tests assert what your application does) or 'conformance'"
+        )
+    run = DbparityRun(config, backends[backend_id], cast(SuiteKind, kind))
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(run, "dbparity-run")

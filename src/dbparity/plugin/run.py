@@ -24,21 +24,29 @@ from dbparity.provision import (
     UnsafeDatabaseURL,
     provision,
 )
+from dbparity.results import SuiteKind
 
 TARGET_KEY = "dbparity_target"
 NOT_RUN_KEY = "dbparity_not_run"
+#: A test that requests any of these (directly or through other fixtures) uses the database.
+DATABASE_FIXTURES = frozenset({"engine", "connection", "session", "dbparity_url"})
+NO_DATABASE_LINE = (
+    "dbparity: no test used the database: wire your fixtures to dbparity's session "
+    "(see README, 'Use it on your own suite')"
+)
 
 
 class DbparityRun:
     """Everything the plugin knows about this run; kept on ``config.stash``."""
 
-    def __init__(self, config: pytest.Config, backend: Backend) -> None:
+    def __init__(self, config: pytest.Config, backend: Backend, suite_kind: SuiteKind) -> None:
         self.config = config
         self.backend = backend
+        self.suite_kind = suite_kind
         self.target: Target | None = None
         self.not_run_reason = ""
         self.stack = ExitStack()
-        self.recorder = Recorder(backend)
+        self.recorder = Recorder(backend, suite_kind)
         self.exit_status = 0
 
     @property
@@ -81,9 +89,10 @@ class DbparityRun:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Name every case, mark declared divergences as strict expected failures, and refuse
-        divergence entries that name no test of a collected suite. Runs first, so it sees the
-        items before ``-k`` deselects any."""
+        """Name every case, mark declared divergences as expected failures (strict in a
+        conformance suite; in a user's suite a declared difference is known and accepted, and
+        the report judges it against PostgreSQL), and refuse divergence entries that name no
+        test of a collected suite. Runs first, so it sees the items before ``-k`` deselects."""
         backend = self.backend
         seen_suites: set[str] = set()
         seen_ids: set[str] = set()
@@ -98,12 +107,15 @@ class DbparityRun:
                 "name": case.name,
                 "title": case.title,
                 "diverges": divergence.reason if divergence else None,
+                "declared": divergence.declared() if divergence else None,
+                "used_database": uses_database(item),
             }
             item.user_properties.append((USER_PROPERTY, properties))
             if self.not_run_reason:
                 item.add_marker(pytest.mark.skip(reason=NOT_RUN_PREFIX + self.not_run_reason))
             elif divergence is not None:
-                item.add_marker(pytest.mark.xfail(strict=True, reason=divergence.reason))
+                strict = self.suite_kind == "conformance"
+                item.add_marker(pytest.mark.xfail(strict=strict, reason=divergence.reason))
         for case_id in backend.divergences:
             suite = case_id.split(".", 1)[0]
             if suite in seen_suites and case_id not in seen_ids:
@@ -140,6 +152,8 @@ class DbparityRun:
         terminalreporter.write_sep("-", f"dbparity: {self.backend.id}")
         terminalreporter.write_line(where)
         terminalreporter.write_line(f"cases: {counts or 'none'}")
+        if results.cases and not any(case.used_database for case in results.cases):
+            terminalreporter.write_line(NO_DATABASE_LINE, yellow=True, bold=True)
         path = self.config.getoption("dbparity_results")
         if path:
             terminalreporter.write_line(f"results: {path}")
@@ -154,6 +168,11 @@ class DbparityRun:
 
 
 RUN_KEY = pytest.StashKey[DbparityRun]()
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """Whether the test requests one of dbparity's database fixtures, directly or not."""
+    return bool(DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())))
 
 
 def get_run(config: pytest.Config) -> DbparityRun | None:

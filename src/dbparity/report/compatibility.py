@@ -7,6 +7,7 @@ column) and stays small whatever the number of cases, for CI step summaries;
 
 from __future__ import annotations
 
+from dbparity.report.differs import render_differs
 from dbparity.report.merge import Column, Merged
 from dbparity.report.notes import number_notes
 from dbparity.report.outcomes import ATTENTION_LABELS, TERMS, VERDICT_RULE
@@ -20,7 +21,10 @@ _REASON_LIMIT = 300
 def render_summary(merged: Merged, attention_limit: int | None = SUMMARY_ATTENTION_LIMIT) -> str:
     """Reference, attention list and summary table; bounded in size when ``attention_limit``
     is set (a few hundred bytes per column plus at most that many attention lines)."""
-    parts = [TITLE, reference_statement(merged), _attention(merged, attention_limit)]
+    parts = [TITLE]
+    if merged.suite_kind == "application":  # a user's suite: what differs comes first
+        parts.append(render_differs(merged, limit=attention_limit))
+    parts += [reference_statement(merged), _attention(merged, attention_limit)]
     parts.append(_summary_table(merged))
     return "\n\n".join(parts) + "\n"
 
@@ -41,6 +45,11 @@ def reference_statement(merged: Merged) -> str:
         "Each case states what PostgreSQL does; a backend *diverges* where it does otherwise, "
         "as declared with a reason in its `backends/<id>.toml`."
     )
+    if merged.suite_kind == "application":
+        rule = (
+            "Each test states what your application does; a stand-in agrees where a test has "
+            "the outcome it has on PostgreSQL (both pass, or both fail)."
+        )
     ran = [c for c in merged.reference if c.status == "run"]
     if not ran:
         return (

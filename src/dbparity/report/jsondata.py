@@ -22,6 +22,7 @@ def to_json(merged: Merged) -> dict[str, Any]:
         "format": FORMAT,
         "reference": [c.key for c in merged.reference if c.status == "run"],
         "suites": merged.suites,
+        "suite_kind": merged.suite_kind,
         "columns": [
             {
                 "key": c.key,
@@ -36,6 +37,7 @@ def to_json(merged: Merged) -> dict[str, Any]:
                 "checked": c.checked,
                 "agrees": c.agrees,
                 "failing": c.failing,
+                "no_database": c.no_database,
                 "verdict": c.verdict,
                 "shards": [asdict(s) for s in c.shards],
             }
@@ -47,6 +49,7 @@ def to_json(merged: Merged) -> dict[str, Any]:
                 "suite": row.suite,
                 "name": row.name,
                 "title": row.title,
+                "used_database": row.used_database,
                 "cells": {key: _cell(cell) for key, cell in row.cells.items()},
             }
             for row in merged.rows
@@ -67,7 +70,19 @@ def schema() -> dict[str, Any]:
 
 
 def _cell(cell: Cell) -> dict[str, Any]:
-    data: dict[str, Any] = {"outcome": cell.outcome, "reason": cell.reason}
+    data: dict[str, Any] = {
+        "outcome": cell.outcome,
+        "reason": cell.reason,
+        "agrees": cell.agrees,
+        "difference": cell.difference,
+        "used_database": cell.used_database,
+    }
+    if cell.stale:
+        data["stale"] = True
+    if cell.failure:
+        data["failure"] = cell.failure
+    if cell.declared:
+        data["declared"] = cell.declared
     if cell.claims:
         data["claims"] = [asdict(claim) for claim in cell.claims]
     return data

@@ -15,15 +15,18 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from dbparity.report.outcomes import CELL_OUTCOMES, FAILING, UNCHECKED, CellOutcome
+from dbparity.report import verdicts
+from dbparity.report.outcomes import CELL_OUTCOMES, FAILING, CellOutcome
 from dbparity.results import BackendInfo, Case, Results, ResultsFileError
 
 MISSING_BACKEND = "no results file for this backend among the inputs"
 MISSING_CASE = "no result for this case in this backend's results (a shard missing?)"
+NO_DATABASE = "no test used the database: wire your fixtures to dbparity's session"
 #: What the report lists before the matrix, in this order: whole backends that did not run,
 #: cases missing from a backend that ran, then per-case problems.
 ATTENTION_KINDS = (
     "not-run",
+    "no-database",
     "incomplete",
     "missing",
     "conflict",
@@ -31,7 +34,10 @@ ATTENTION_KINDS = (
     "error",
     "stale-expectation",
 )
-_CASE_KINDS = ATTENTION_KINDS[3:]
+_CASE_KINDS = ATTENTION_KINDS[4:]
+#: In a user's suite a failure is the application's outcome, not a problem of the run: it is
+#: listed under "Differs from PostgreSQL" (or as a broken test), not as needing attention.
+_APPLICATION_CASE_KINDS = ("conflict", "error", "stale-expectation")
 #: pytest exit statuses after which a run's cases are partial.
 _CUT_SHORT = {2: "interrupted", 3: "internal error"}
 
@@ -62,6 +68,12 @@ class Column:
     driver_versions: dict[str, str]
     shards: list[Shard] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    #: Database-using cases compared with the reference, and those that agree with it.
+    compared: int = 0
+    agreeing: int = 0
+    #: Cases that did not use the database (left out of the verdict).
+    no_database: int = 0
+    suite_kind: str = "conformance"
 
     @property
     def title(self) -> str:
@@ -73,7 +85,7 @@ class Column:
 
     @property
     def checked(self) -> int:
-        return sum(n for outcome, n in self.counts.items() if outcome not in UNCHECKED)
+        return self.compared
 
     @property
     def failing(self) -> int:
@@ -81,16 +93,19 @@ class Column:
 
     @property
     def agrees(self) -> int:
-        return self.counts.get("conforms", 0)
+        return self.agreeing
 
     @property
     def verdict(self) -> str:
         if self.status != "run":
             return f"not run: {self.reason}"
+        if self.no_database and self.no_database == sum(self.counts.values()):
+            return NO_DATABASE
         if self.checked == 0:
             return "no behaviour checked"
         if self.backend.reference:
-            return f"reference: {self.agrees} of {self.checked} cases hold as written"
+            what = "tests pass" if self.suite_kind == "application" else "cases hold as written"
+            return f"reference: {self.agrees} of {self.checked} {what}"
         return f"agrees with PostgreSQL on {self.agrees} of {self.checked} behaviours"
 
 
@@ -108,6 +123,18 @@ class Cell:
     outcome: CellOutcome
     reason: str = ""
     claims: list[Claim] = field(default_factory=list)
+    #: {type, message} of a failed case, from the results file.
+    failure: dict[str, str] | None = None
+    #: The backend file's declaration for this case, as the results file carries it.
+    declared: dict[str, str | None] | None = None
+    used_database: bool = True
+    #: Whether the outcome agrees with the reference's; None when not compared (the reference
+    #: cell itself, a side that did not check it, a case without the database).
+    agrees: bool | None = None
+    #: None, or what the difference means: see :mod:`dbparity.report.verdicts`.
+    difference: verdicts.Difference | None = None
+    #: A declaration in a user's suite whose difference no longer shows.
+    stale: bool = False
 
 
 @dataclass
@@ -117,6 +144,8 @@ class Row:
     name: str
     title: str
     cells: dict[str, Cell] = field(default_factory=dict)
+    #: False when no backend's run of this case touched the database.
+    used_database: bool = True
 
 
 @dataclass(frozen=True)
@@ -134,6 +163,22 @@ class Merged:
     columns: list[Column]
     rows: list[Row]
     attention: list[Attention]
+    #: What the cases assert: "conformance" (PostgreSQL's behaviour) or "application".
+    suite_kind: str = "conformance"
+
+    def differing(self) -> list[verdicts.Differing]:
+        """Cases whose outcome on a stand-in differs from the reference's, for the report's
+        "Differs from PostgreSQL" section."""
+        return verdicts.differing(self.columns, self.rows)
+
+    def broken(self) -> list[Row]:
+        """Database tests that fail on every backend that ran them: broken, not a difference."""
+        return [
+            row
+            for row in self.rows
+            if any(cell.difference == "broken" for cell in row.cells.values())
+            and all(verdicts.side(cell.outcome) in ("fail", None) for cell in row.cells.values())
+        ]
 
     @property
     def suites(self) -> list[str]:
@@ -153,6 +198,9 @@ def merge(inputs: Sequence[tuple[str, Results]], expected: Iterable[BackendInfo]
     have the wrong types, naming it."""
     for source, results in inputs:
         check_types(source, results)
+    kind = suite_kind(inputs)
+    if kind == "application":
+        expected = ()  # a user's matrix is the backends they ran, not every known one
     groups: dict[tuple[str, str, str], list[tuple[str, Results]]] = {}
     for source, results in sorted(inputs, key=lambda item: item[0]):
         groups.setdefault(_column_id(results), []).append((source, results))
@@ -171,12 +219,37 @@ def merge(inputs: Sequence[tuple[str, Results]], expected: Iterable[BackendInfo]
             seen.add(backend.id)
     columns.sort(key=_column_order)
     rows = _rows(columns, cells, meta)
+    verdicts.apply(columns, rows, kind)
     for column in columns:
+        column.suite_kind = kind
         counts = dict.fromkeys(CELL_OUTCOMES, 0)
         for row in rows:
-            counts[row.cells[column.key].outcome] += 1
+            cell = row.cells[column.key]
+            counts[cell.outcome] += 1
+            column.no_database += not row.used_database
+            if column.backend.reference and row.used_database:
+                ran = verdicts.side(cell.outcome)
+                column.compared += ran in ("pass", "fail")
+                column.agreeing += ran == "pass"
+            elif cell.agrees is not None:
+                column.compared += 1
+                column.agreeing += cell.agrees
         column.counts = counts
-    return Merged(columns=columns, rows=rows, attention=_attention(columns, rows))
+    return Merged(
+        columns=columns, rows=rows, attention=_attention(columns, rows, kind), suite_kind=kind
+    )
+
+
+def suite_kind(inputs: Sequence[tuple[str, Results]]) -> str:
+    """The kind of suite the inputs ran; one report is about one kind."""
+    kinds = {results.run.suite_kind for _, results in inputs}
+    if len(kinds) > 1:
+        named = ", ".join(f"{source} ({r.run.suite_kind})" for source, r in sorted(inputs))
+        raise ResultsFileError(
+            f"results of different kinds of suite cannot be merged into one report: {named}; "
+            "report dbparity's conformance runs and your own suite's runs separately"
+        )
+    return kinds.pop() if kinds else "conformance"
 
 
 def _column_id(results: Results) -> tuple[str, str, str]:
@@ -241,16 +314,22 @@ def _merge_column(
     meta: dict[str, Case] = {}
     for case_id, said in claims.items():
         outcomes = {case.outcome for _, case in said}
+        sample = min((c for _, c in said), key=lambda c: (c.reason, str(c.failure)))
         if len(outcomes) == 1:
             cells[case_id] = Cell(
-                outcome=said[0][1].outcome, reason=_pick(c.reason for _, c in said)
+                outcome=sample.outcome,
+                reason=_pick(c.reason for _, c in said),
+                failure=sample.failure,
+                declared=sample.declared,
             )
         else:
             cells[case_id] = Cell(
                 outcome="conflict",
                 reason="shards disagree: " + "; ".join(f"{s} says {c.outcome}" for s, c in said),
                 claims=[Claim(s, c.outcome, c.reason) for s, c in said],
+                declared=sample.declared,
             )
+        cells[case_id].used_database = any(c.used_database for _, c in said)
         meta[case_id] = min((c for _, c in said), key=lambda c: (not c.title, c.title, c.suite))
     return column, cells, meta
 
@@ -288,16 +367,26 @@ def _rows(
                 row.cells[column.key] = Cell(outcome="not-run", reason=column.reason)
             else:
                 row.cells[column.key] = Cell(outcome="not-run", reason=MISSING_CASE)
+        row.used_database = any(
+            cells[c.key][case_id].used_database for c in columns if case_id in cells[c.key]
+        )
+        for cell in row.cells.values():
+            cell.used_database = row.used_database
         rows.append(row)
     return rows
 
 
-def _attention(columns: list[Column], rows: list[Row]) -> list[Attention]:
+def _attention(columns: list[Column], rows: list[Row], kind: str) -> list[Attention]:
     items: list[Attention] = []
+    case_kinds = _APPLICATION_CASE_KINDS if kind == "application" else _CASE_KINDS
     for column in columns:
         if column.status != "run":
             items.append(Attention("not-run", column.key, "", column.reason))
             continue
+        if rows and not any(
+            row.used_database for row in rows if row.cells[column.key].outcome != "not-run"
+        ):
+            items.append(Attention("no-database", column.key, "", NO_DATABASE))
         for shard in column.shards:
             if shard.exit_status in _CUT_SHORT:
                 items.append(
@@ -321,8 +410,19 @@ def _attention(columns: list[Column], rows: list[Row]) -> list[Attention]:
             )
         for row in rows:
             cell = row.cells[column.key]
-            if cell.outcome in _CASE_KINDS:
+            if cell.outcome in case_kinds:
                 items.append(Attention(cell.outcome, column.key, row.id, cell.reason))
+            elif cell.stale:
+                declared = (cell.declared or {}).get("reason") or ""
+                items.append(
+                    Attention(
+                        "stale-expectation",
+                        column.key,
+                        row.id,
+                        "declared as a known difference but behaves as on PostgreSQL: remove "
+                        f"the entry from the backend's TOML (it said: {declared})",
+                    )
+                )
     order = {kind: i for i, kind in enumerate(ATTENTION_KINDS)}
     position = {column.key: i for i, column in enumerate(columns)}
     return sorted(items, key=lambda a: (order[a.kind], position[a.column], a.case))

@@ -19,7 +19,11 @@ UNCHECKED: tuple[str, ...] = ("not-applicable", "not-run")
 
 
 #: Labels of the attention kinds that are not cell outcomes.
-ATTENTION_LABELS = {"missing": "⬜ missing cases", "incomplete": "✂️ cut short"}
+ATTENTION_LABELS = {
+    "missing": "⬜ missing cases",
+    "incomplete": "✂️ cut short",
+    "no-database": "🔌 no database",
+}
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,10 @@ TERMS: dict[str, Term] = {
 assert set(TERMS) == set(CELL_OUTCOMES)
 
 VERDICT_RULE = (
-    "The verdict counts a behaviour as agreeing when it conforms. Diverging and failing cases "
-    "(unexpected failure, stale expectation, error, conflict) count against it; not applicable "
-    "and not run are left out of the denominator, because nothing was learnt about them."
+    "The verdict counts a behaviour as agreeing when its outcome on the backend is the "
+    "reference's outcome (PostgreSQL's) on the same case: both pass, or both fail. Where the "
+    "outcomes differ it counts against. Cases skipped, errored, not run or in conflict on either "
+    "side, and tests that did not use the database, are left out of the denominator, because "
+    "nothing was learnt about them. A case that fails on every backend is a broken test, not "
+    "a difference."
 )

@@ -1,0 +1,111 @@
+"""The "Differs from PostgreSQL" section that opens the report of a user's suite.
+
+A user runs their own tests on a stand-in and on PostgreSQL to learn which of them would tell a
+different story in production. This section answers that first: the tests whose outcome on a
+stand-in differs from PostgreSQL's, in three groups (false confidence first, with PostgreSQL's
+error), then the broken tests (failing everywhere) and the tests that never touched the database.
+"""
+
+from __future__ import annotations
+
+from dbparity.report.merge import Merged
+from dbparity.report.verdicts import GROUPS, Differing
+
+TITLE = "## Differs from PostgreSQL"
+_TEXT_LIMIT = 200
+
+
+def render_differs(merged: Merged, limit: int | None = None) -> str:
+    """The section as markdown; ``limit`` bounds the rows of each group (for step summaries)."""
+    found = merged.differing()
+    compared = sum(c.checked for c in merged.columns if not c.backend.reference)
+    lines = [TITLE, ""]
+    if not any(c.backend.reference and c.status == "run" for c in merged.columns):
+        lines.append(
+            "**Nothing compared:** no PostgreSQL (reference) run is among the inputs, so no "
+            "test's outcome can be compared with production's. Run your suite on a PostgreSQL "
+            "backend too (`dbparity run` does all of them)."
+        )
+    elif not found:
+        lines.append(
+            f"No test behaves differently on a stand-in than on PostgreSQL "
+            f"({compared} database test outcomes compared)."
+        )
+    else:
+        tests = len({d.case for d in found})
+        lines.append(
+            f"**{tests} tests** behave differently on a stand-in than on PostgreSQL, the "
+            "reference. Declared differences (your backend files) are marked *known*."
+        )
+    for title, kinds, meaning in GROUPS:
+        group = [d for d in found if d.difference in kinds]
+        if group:
+            lines += [
+                "",
+                f"### {title}: {len(group)}",
+                "",
+                f"{meaning[0].upper()}{meaning[1:]}.",
+                "",
+            ]
+            lines += _table(group, limit)
+    broken = merged.broken()
+    if broken:
+        lines += ["", f"### Fails everywhere (broken tests): {len(broken)}", ""]
+        lines += [
+            "These fail on PostgreSQL and on every stand-in alike: broken tests, not differences.",
+            "",
+        ]
+        shown = broken if limit is None else broken[:limit]
+        lines += [f"- `{row.id}`: {_text(row.title)}" for row in shown]
+        if len(shown) < len(broken):
+            lines.append(f"- … and {len(broken) - len(shown)} more")
+    apart = [row for row in merged.rows if not row.used_database]
+    if apart:
+        lines += [
+            "",
+            f"{len(apart)} tests did not use the database; they are left out of every verdict.",
+        ]
+    return "\n".join(lines)
+
+
+def _table(group: list[Differing], limit: int | None) -> list[str]:
+    lines = [
+        "| Test | Stand-in | On the stand-in | On PostgreSQL | Known |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    shown = group if limit is None else group[:limit]
+    for d in shown:
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    f"`{_text(d.case)}`<br>{_text(d.title)}",
+                    f"`{d.column}`",
+                    _outcome(d.outcome, d.reason),
+                    _outcome(d.reference_outcome, d.reference_reason),
+                    _text(d.declared_reason) if d.declared_reason else "",
+                ]
+            )
+            + " |"
+        )
+    if len(shown) < len(group):
+        lines.append(f"| … and {len(group) - len(shown)} more | | | | |")
+    return lines
+
+
+def _outcome(outcome: str, reason: str) -> str:
+    word = {
+        "conforms": "passes",
+        "stale-expectation": "passes",
+        "diverges": "fails",
+        "unexpected-failure": "fails",
+        "not-applicable": "skipped",
+        "error": "error",
+    }.get(outcome, outcome or "not run")
+    return f"{word}: {_text(reason)}" if reason and word != "passes" else word
+
+
+def _text(text: str) -> str:
+    """One table-safe line, shortened."""
+    one = " ".join(text.split()).replace("|", "\\|")
+    return one if len(one) <= _TEXT_LIMIT else one[: _TEXT_LIMIT - 1] + "…"

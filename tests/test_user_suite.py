@@ -1,0 +1,79 @@
+"""A user's own suite on a stand-in and on PostgreSQL (real servers): the report names every
+test that behaves differently, on the right side, and the verdict counts agreement."""
+
+from __future__ import annotations
+
+import pytest
+
+from dbparity.report import load_inputs, merge, render_markdown
+from tests.userproject import UserProject
+
+APP_TESTS = """
+from sqlalchemy import select, text
+
+from conftest import items
+
+
+async def test_insert_and_read(session):
+    await session.execute(items.insert().values(name="ok"))
+    assert (await session.execute(select(items.c.name))).scalar_one() == "ok"
+
+
+async def test_name_longer_than_its_column(session):
+    '''Stores a name longer than VARCHAR(5): SQLite ignores the length.'''
+    await session.execute(items.insert().values(name="much too long"))
+
+
+async def test_case_insensitive_search(session):
+    '''ILIKE: PostgreSQL has it, SQLite does not.'''
+    assert (await session.execute(text("SELECT 'abc' ILIKE 'ABC'"))).scalar_one()
+
+
+async def test_always_broken(session):
+    assert (await session.execute(text("SELECT 1"))).scalar_one() == 2
+
+
+def test_pure_python():
+    assert "a".upper() == "A"
+"""
+
+
+@pytest.mark.slow
+def test_the_report_names_each_differing_test_on_the_right_side(
+    pytester: pytest.Pytester,
+) -> None:
+    project = UserProject(pytester)
+    project.write("test_app.py", APP_TESTS)
+    for backend in ("sqlite-memory", "postgres-asyncpg"):
+        result = project.run_on(backend)
+        # The broken test fails everywhere, so each run fails: the run never hides a failure.
+        assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    lite, pg = project.cases("sqlite-memory"), project.cases("postgres-asyncpg")
+    assert project.results("sqlite-memory")["run"]["suite_kind"] == "application"
+    assert not lite["app.pure_python"]["used_database"]
+    assert lite["app.insert_and_read"]["used_database"]
+    too_long = pg["app.name_longer_than_its_column"]["failure"]
+    assert too_long["type"] == "sqlalchemy.exc.DBAPIError" or too_long["type"].startswith(
+        "sqlalchemy.exc."
+    ), too_long
+    assert "too long" in too_long["message"]
+    assert lite["app.case_insensitive_search"]["failure"]["type"] == (
+        "sqlalchemy.exc.OperationalError"
+    )
+
+    merged = merge(load_inputs(project.path.glob("results/*.json")))
+    pg_column, lite_column = merged.columns
+    assert lite_column.verdict == "agrees with PostgreSQL on 2 of 4 behaviours"
+    assert pg_column.verdict == "reference: 2 of 4 tests pass"
+    markdown = render_markdown(merged)
+    differs = markdown.split("\n## ", 2)[1]
+    confidence, alarm, broken = differs.split("\n### ")[1:4]
+    assert confidence.startswith("Passes here, fails on PostgreSQL (false confidence): 1")
+    assert "`app.name_longer_than_its_column`" in confidence
+    assert "value too long" in confidence  # PostgreSQL's error, beside the test
+    assert alarm.startswith("Fails here only (false alarm): 1")
+    assert "`app.case_insensitive_search`" in alarm
+    assert broken.startswith("Fails everywhere (broken tests): 1")
+    assert "`app.always_broken`" in broken
+    assert "1 tests did not use the database" in broken
+    assert "❌ unexpected failure ·" not in markdown.split("## Summary")[0]
