@@ -1,5 +1,9 @@
 """nox sessions: the conformance suites once per backend, then the reports; the project's own
-tests; lint.
+tests; lint; and ``publish``, which refreshes the committed reports from a full run.
+
+Everything a run generates goes into the ignored ``results/`` folder (results files there, the
+reports in ``results/reports/``), so running ``nox`` never changes a tracked file. Only
+``nox -s publish`` writes the committed ``reports/``.
 
 The backends are read from ``backends/*.toml`` here (the noxfile's directory is not on sys.path
 when nox imports it, so this file does not import dbparity): adding a backend file adds a session.
@@ -16,7 +20,10 @@ import nox
 
 ROOT = Path(__file__).parent
 RESULTS = ROOT / "results"
-REPORTS = ROOT / "reports"
+#: Where ``nox -s report`` writes: generated, ignored, rewritten by every run.
+GENERATED_REPORTS = RESULTS / "reports"
+#: The committed reports and their inputs, written only by ``nox -s publish``.
+COMMITTED_REPORTS = ROOT / "reports"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -57,15 +64,22 @@ def conformance(session: nox.Session, backend: str) -> None:
     """Run the conformance suites on one backend and write results/<backend>.json."""
     _install(session)
     RESULTS.mkdir(exist_ok=True)
+    _run_conformance(session, backend, RESULTS / f"{backend}.json")
+
+
+def _run_conformance(
+    session: nox.Session, backend: str, output: Path, success_codes: list[int] | None = None
+) -> None:
     session.run(
         "pytest",
         "suites",
         "--ignore=suites/bench",
         f"--backend={backend}",
-        f"--dbparity-results={RESULTS / f'{backend}.json'}",
+        f"--dbparity-results={output}",
         "-p",
         "no:randomly",
         *session.posargs,
+        success_codes=success_codes,
     )
 
 
@@ -78,9 +92,12 @@ def bench(session: nox.Session) -> None:
     for full ones. Never under xdist: pytest-benchmark turns itself off there."""
     _install(session, "bench")
     RESULTS.mkdir(exist_ok=True)
-    mode = os.environ.get("DBPARITY_BENCH_MODE", "short")
+    _run_bench(session, RESULTS, os.environ.get("DBPARITY_BENCH_MODE", "short"))
+
+
+def _run_bench(session: nox.Session, folder: Path, mode: str) -> None:
     for backend in [str(b["id"]) for b in BACKENDS]:
-        output = RESULTS / f"bench-{backend}.json"
+        output = folder / f"bench-{backend}.json"
         output.unlink(missing_ok=True)  # a failed run must not leave an old file to report
         session.run(
             "pytest",
@@ -100,9 +117,8 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def report(session: nox.Session) -> None:
-    """Merge results/*.json into reports/ (compatibility.md, summary.md, index.html,
-    results.json) and keep the conformance results in reports/inputs/, from which the project's
-    tests check that the committed compatibility.md is up to date."""
+    """Merge results/*.json (conformance results and bench-*.json benchmarks) into
+    results/reports/: compatibility.md, summary.md, index.html, results.json and speed.md."""
     files = sorted(RESULTS.glob("*.json"))
     if not files:
         session.error(
@@ -110,14 +126,36 @@ def report(session: nox.Session) -> None:
             "(nox -t conformance), or download the CI artifacts into results/"
         )
     _install(session)
-    session.run("dbparity", "report", *map(str, files), "-o", str(REPORTS))
-    inputs = REPORTS / "inputs"
+    session.run("dbparity", "report", *map(str, files), "-o", str(GENERATED_REPORTS))
+
+
+@nox.session
+def publish(session: nox.Session) -> None:
+    """Refresh the committed reports from a full run: every conformance backend and full
+    benchmark rounds, into results/publish/; only when all of it ran, its files replace
+    reports/inputs/ and the reports in reports/ are rebuilt from them (so the project's tests
+    can check that the committed reports are what their committed inputs give). Commit reports/.
+
+    A conformance run whose cases fail still publishes (the report lists what needs attention);
+    a run that could not finish (pytest exit 2 or more) or a failed benchmark stops here."""
+    _install(session, "bench")
+    staging = RESULTS / "publish"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for backend in [str(b["id"]) for b in BACKENDS]:
+        _run_conformance(session, backend, staging / f"{backend}.json", success_codes=[0, 1])
+    _run_bench(session, staging, "full")
+    inputs = COMMITTED_REPORTS / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)
     for old in inputs.glob("*.json"):
         old.unlink()
-    for file in files:
-        if not file.name.startswith("bench-"):  # benchmark files feed speed.md, not the matrix
-            shutil.copy2(file, inputs / file.name)
+    for file in sorted(staging.glob("*.json")):
+        shutil.copy2(file, inputs / file.name)
+    files = [str(p.relative_to(ROOT)) for p in sorted(inputs.glob("*.json"))]
+    session.chdir(ROOT)
+    session.run("dbparity", "report", *files, "-o", str(COMMITTED_REPORTS.relative_to(ROOT)))
+    (COMMITTED_REPORTS / "summary.md").unlink(missing_ok=True)  # the CI step summary only
+    session.log("reports/ is up to date: review `git diff reports/` and commit it")
 
 
 @nox.session(tags=["check"])

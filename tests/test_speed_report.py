@@ -216,3 +216,12 @@ def _table_after(markdown: str, heading: str) -> list[str]:
 
 def _columns(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def test_the_report_names_the_machine_and_its_load_before_any_timing() -> None:
+    markdown = render_markdown(build_speed_report([PG, MEMORY]))
+    raw = json.loads(MEMORY.read_text("utf-8"))
+    top = markdown.split("\n## ", 1)[0]
+    assert f"**Measured on:**\n- {raw['machine_info']['node']} · " in top
+    start, end = raw["machine_info"]["dbparity"]["load"]
+    assert f"sqlite-memory {start:.2f} → {end:.2f}" in top

@@ -32,7 +32,7 @@ from dbparity import results as results_format
 WORKFLOW = Path(".github/workflows/conformance.yml")
 POSTGRES_TAG = "postgresql"  # the backend family, which the noxfile puts in each session's tags
 IMAGE = "postgres:{version}-alpine"
-REPORTS = Path("reports")
+REPORTS = Path("results/reports")  # where `nox -s report` writes
 REPORT_JSON = REPORTS / "results.json"
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
@@ -317,18 +317,16 @@ def rehearse(root: Path, work: Path, postgres_versions: Sequence[str] = ()) -> i
     shutil.copytree(merged_results, work / "merged" / "results")
     if run_step(workflow, "report", "report", tree):
         raise CIError("the report job's report step failed on the merged artifacts")
-    shutil.copytree(tree / REPORTS, work / "merged" / "reports")
+    shutil.copytree(tree / REPORTS, work / "merged" / REPORTS)
 
     # The plain local run, in the same tree: every conformance session, then the report.
     # -R reuses the jobs' virtualenvs as they are (same tree, same install): it saves the time
     # of reinstalling, and changes nothing that runs.
-    _fresh(tree / "results")
-    shutil.rmtree(tree / REPORTS)
+    _fresh(tree / "results")  # the merged run's reports too: they sit in results/reports/
     argv = ["nox", "-R", "-s", "conformance", "report"]
     plain = subprocess.run(argv, cwd=tree, check=False)
     _say(f"ci > plain run ({' '.join(argv)}): exit {plain.returncode}")
-    shutil.copytree(tree / "results", work / "plain" / "results")
-    shutil.copytree(tree / REPORTS, work / "plain" / "reports")
+    shutil.copytree(tree / "results", work / "plain" / "results")  # with its reports/
 
     differences = compare(
         report_compatibility(work / "plain" / REPORT_JSON),

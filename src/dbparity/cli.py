@@ -55,24 +55,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Merge results files into compatibility.md, summary.md, index.html and results.json
     (and benchmark files into speed.md and the speed section of index.html)."""
-    from dbparity.report import expected_backends, load_inputs, write_reports
-    from dbparity.report.speed import SpeedInputError, speed_report
+    from dbparity.report import expected_backends, reports_from_files, write_texts
+    from dbparity.report.speed import SpeedInputError
     from dbparity.results import ResultsFileError
 
     expected = expected_backends(args.backends_dir)
-    # Benchmark files (bench-*.json, beside the results files) feed speed.md and the speed
-    # section of index.html, so `dbparity report results/*.json` builds both reports.
-    bench = [*args.bench, *(p for p in args.results if p.name.startswith("bench-"))]
-    results_files = [p for p in args.results if not p.name.startswith("bench-")]
     try:
-        speed = speed_report(bench, results_files) if bench else None
-        inputs = load_inputs(results_files)
-        merged, written = write_reports(
-            inputs, args.output, expected=expected, speed_html=speed[1] if speed else None
-        )
-        if speed:
-            written.append(args.output / "speed.md")
-            written[-1].write_text(speed[0], encoding="utf-8", newline="\n")
+        # Benchmark files (bench-*.json, beside the results files) feed speed.md and the speed
+        # section of index.html, so `dbparity report results/*.json` builds both reports.
+        merged, texts = reports_from_files(args.results, expected, bench=args.bench)
+        written = write_texts(texts, args.output)
     except (ResultsFileError, SpeedInputError) as exc:
         print(f"dbparity report: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,8 @@ and ``results.json``.
 
 ``load_inputs`` reads files (the only step that touches the disk for reading); ``merge`` is
 pure; the renderers are pure functions of the merged data; ``write_reports`` writes them.
+``reports_from_files`` is the whole of ``dbparity report``: results files and benchmark files
+in, every report's text out (the committed reports are checked against it).
 """
 
 from __future__ import annotations
@@ -26,10 +28,14 @@ __all__ = [
     "render_json",
     "render_markdown",
     "render_summary",
+    "reports_from_files",
     "write_reports",
+    "write_texts",
 ]
 
 REPORT_FILES = ("compatibility.md", "summary.md", "index.html", "results.json")
+#: Benchmark files are told from results files by name: ``bench-<backend>.json``.
+BENCH_PREFIX = "bench-"
 
 
 def expected_backends(directory: Path | None = None) -> list[BackendInfo]:
@@ -59,6 +65,25 @@ def load_inputs(paths: Iterable[Path]) -> list[tuple[str, Results]]:
     return loaded
 
 
+def reports_from_files(
+    files: Iterable[Path], expected: Iterable[BackendInfo] = (), bench: Iterable[Path] = ()
+) -> tuple[Merged, dict[str, str]]:
+    """Every report's text, by file name, from results files and benchmark files (those named
+    ``bench-*.json`` among ``files``, plus ``bench``); speed.md only when there are benchmark
+    files. Raises ``ResultsFileError`` or ``SpeedInputError`` naming a file it cannot use."""
+    from dbparity.report.speed import speed_report
+
+    files = list(files)
+    bench_files = [*bench, *(p for p in files if p.name.startswith(BENCH_PREFIX))]
+    results_files = [p for p in files if not p.name.startswith(BENCH_PREFIX)]
+    speed = speed_report(bench_files, results_files) if bench_files else None
+    merged = merge(load_inputs(results_files), expected)
+    texts = _texts(merged, speed_html=speed[1] if speed else None)
+    if speed:
+        texts["speed.md"] = speed[0]
+    return merged, texts
+
+
 def write_reports(
     inputs: Sequence[tuple[str, Results]],
     out_dir: Path,
@@ -70,16 +95,23 @@ def write_reports(
     ``summary.md`` is the compact summary (for ``$GITHUB_STEP_SUMMARY``); ``speed_html`` is
     trusted HTML for the speed section of ``index.html``."""
     merged = merge(inputs, expected)
+    return merged, write_texts(_texts(merged, speed_html), out_dir)
+
+
+def write_texts(texts: dict[str, str], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    texts = {
-        "compatibility.md": render_markdown(merged),
-        "summary.md": render_summary(merged),
-        "index.html": render_html(merged, speed_html=speed_html),
-        "results.json": render_json(merged),
-    }
     written = []
     for name, text in texts.items():
         path = out_dir / name
         path.write_text(text, encoding="utf-8", newline="\n")
         written.append(path)
-    return merged, written
+    return written
+
+
+def _texts(merged: Merged, speed_html: str | None) -> dict[str, str]:
+    return {
+        "compatibility.md": render_markdown(merged),
+        "summary.md": render_summary(merged),
+        "index.html": render_html(merged, speed_html=speed_html),
+        "results.json": render_json(merged),
+    }

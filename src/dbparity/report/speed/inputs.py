@@ -104,5 +104,5 @@ def session_time(path: Path) -> SessionTime:
         workers=results.run.workers,
         cases=len(results.cases),
         machine=results.run.machine,
-        source=str(path),
+        source=path.name,  # the name, not where it sits, so reports do not depend on the folder
     )

@@ -82,6 +82,7 @@ def _context(report: SpeedReport) -> dict[str, Any]:
             for r in report.runs
         ],
         "busy": [r.backend for r in report.runs if r.busy],
+        "measured": measured_under(report),
         "strategies": [
             {
                 "backend": s.backend,
@@ -118,6 +119,25 @@ def _context(report: SpeedReport) -> dict[str, Any]:
             for s in report.sessions
         ],
     }
+
+
+def measured_under(report: SpeedReport) -> list[str]:
+    """One line per machine: what it is and how loaded it was while measuring, so nobody takes
+    these timings for universal ones."""
+    lines = []
+    for machine in report.machines:
+        runs = [r for r in report.runs if r.machine == machine]
+        loads = "; ".join(
+            f"{r.backend} {' → '.join(f'{x:.2f}' for x in r.load) or 'not recorded'}" for r in runs
+        )
+        modes = ", ".join(sorted({r.mode or "unknown" for r in runs}))
+        dates = sorted({r.datetime[:10] for r in runs if r.datetime})
+        when = f" on {' to '.join(dict.fromkeys([dates[0], dates[-1]]))}" if dates else ""
+        lines.append(
+            f"{machine.describe()}{when}, {modes} rounds; one-minute load average while "
+            f"measuring (start → end): {loads}"
+        )
+    return lines
 
 
 def _ratio_note(report: SpeedReport) -> str:
