@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dbparity.provision import UnsafeDatabaseURL
@@ -34,3 +36,25 @@ def test_non_postgres_url_is_refused_without_leaking_password() -> None:
     with pytest.raises(UnsafeDatabaseURL, match="expected a postgresql:// URL") as info:
         check_url("mysql://u:hunter2@h/test", allow_any=True)
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://[::1/test_x", "is not a valid URL"),
+        ("postgresql://u@h:notaport/test_x", "is not a valid URL"),
+        ("host=/tmp dbname=test_x password=hunter2", "got no scheme (a key=value string?)"),
+        ("mysql://u:hunter2@h/test", "got scheme 'mysql'"),
+    ],
+)
+def test_malformed_urls_are_one_line_errors_without_the_password(url: str, expected: str) -> None:
+    with pytest.raises(UnsafeDatabaseURL, match=re.escape(expected)) as info:
+        check_url(url, allow_any=False, source="DBPARITY_POSTGRES_URL")
+    message = str(info.value)
+    assert "hunter2" not in message and "\n" not in message
+    assert message.startswith("DBPARITY_POSTGRES_URL ")
+
+
+def test_guard_names_the_environment_variable_when_the_url_came_from_it() -> None:
+    with pytest.raises(UnsafeDatabaseURL, match=r"^DBPARITY_POSTGRES_URL names database 'app'"):
+        check_url("postgresql://u@h/app", allow_any=False, source="DBPARITY_POSTGRES_URL")

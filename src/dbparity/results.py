@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from dbparity.redact import redact_all
+
 FORMAT = "dbparity-results/1"
 
 Outcome = Literal[
@@ -45,6 +47,10 @@ OUTCOMES: tuple[str, ...] = get_args(Outcome)
 RunStatus = Literal["run", "not-run"]
 SuiteKind = Literal["conformance", "application"]
 SUITE_KINDS: tuple[str, ...] = get_args(SuiteKind)
+
+#: The exit status of the placeholder a run writes before it starts: if the run is killed, the
+#: placeholder (never the previous run's file) is what the report finds, and flags.
+UNFINISHED = -1
 
 
 class ResultsFileError(ValueError):
@@ -94,7 +100,8 @@ class RunInfo:
     started_at: str = ""
     duration_s: float = 0.0
     workers: int = 1
-    #: pytest's exit status: 2 (interrupted) or 3 (internal error) mean the cases are partial.
+    #: pytest's exit status: 2 (interrupted) or 3 (internal error) mean the cases are partial;
+    #: UNFINISHED (-1): the run started but ended before writing its results (killed).
     exit_status: int = 0
     suite_kind: SuiteKind = "conformance"
 
@@ -120,12 +127,21 @@ class Results:
         return counts
 
 
+def dumps(results: Results) -> str:
+    """The file's text; passwords in any text (a reason quoting a URL) are masked."""
+    return json.dumps(redact_all(results.to_json()), indent=2, sort_keys=True) + "\n"
+
+
 def write(results: Results, path: Path) -> None:
     """Write atomically, so a reader never sees half a file even if the run is interrupted."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(results.to_json(), indent=2, sort_keys=True) + "\n", "utf-8")
-    tmp.replace(path)
+    text = dumps(results)
+    try:
+        tmp.write_text(text, "utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load(path: Path) -> Results:
@@ -145,6 +161,7 @@ def from_json(raw: Any, source: str = "<results>") -> Results:
         raise ResultsFileError(
             f"{source}: not a dbparity results file (format {found!r}, expected {FORMAT!r})"
         )
+    raw = redact_all(raw)  # a file written elsewhere, or by an older dbparity, may carry one
     try:
         backend = BackendInfo(**raw["backend"])
         run = RunInfo(**raw["run"])

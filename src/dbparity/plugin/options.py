@@ -13,6 +13,8 @@ from dbparity.backends import (
     load_backends,
     without_divergences,
 )
+from dbparity.plugin.inputs import check_inputs
+from dbparity.plugin.results_path import claim_results_path
 from dbparity.plugin.run import RUN_KEY, DbparityRun
 from dbparity.results import SUITE_KINDS, SuiteKind
 
@@ -83,5 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "'application' (your tests assert what your application does) or 'conformance'"
         )
     run = DbparityRun(config, backends[backend_id], cast(SuiteKind, kind))
+    check_inputs(config, run.backend)
+    claim_results_path(config, run)  # before anything can fail: never a stale results file
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(run, "dbparity-run")

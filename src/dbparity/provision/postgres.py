@@ -18,6 +18,7 @@ from psycopg import sql
 from dbparity.backends import Backend
 from dbparity.provision import NotProvisioned, ProvisionOptions, Target, UnsafeDatabaseURL
 from dbparity.provision.local_cluster import ClusterError, LocalCluster, find_bindir
+from dbparity.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ def provision(backend: Backend, options: ProvisionOptions, run_id: str) -> Itera
 def _find_server(backend: Backend, options: ProvisionOptions, stack: ExitStack) -> tuple[str, str]:
     explicit = options.db_url or os.environ.get(URL_ENV)
     if explicit:
-        return check_url(explicit, allow_any=options.db_url_allow_any), "url"
+        source = "--db-url" if options.db_url else URL_ENV
+        return check_url(explicit, allow_any=options.db_url_allow_any, source=source), "url"
     reasons = []
     image = options.postgres_image or os.environ.get(IMAGE_ENV) or backend.postgres_image
     try:
@@ -82,40 +84,42 @@ def _container(image: str) -> Iterator[str]:
     try:
         container.start()
     except Exception as exc:
-        raise NotProvisioned(f"container {image} did not start: {exc}") from exc
+        raise NotProvisioned(f"container {image} did not start: {redact(str(exc))}") from exc
     try:
         yield str(container.get_connection_url(driver=None))
     finally:
         container.stop()
 
 
-def check_url(url: str, *, allow_any: bool) -> str:
+def check_url(url: str, *, allow_any: bool, source: str = "--db-url") -> str:
     """The production guard: only a database whose name starts with ``test`` is used unasked.
 
-    Returns a libpq URL (any SQLAlchemy ``+driver`` suffix removed)."""
-    parts = urlsplit(url)
+    Returns a libpq URL (any SQLAlchemy ``+driver`` suffix removed). ``source`` names where the
+    URL came from (the option or the environment variable), for the one-line errors."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError as exc:
+        raise UnsafeDatabaseURL(
+            f"{source} {redact(url)!r} is not a valid URL ({exc}); "
+            "expected postgresql://USER@HOST:PORT/DBNAME"
+        ) from None
     scheme = parts.scheme.split("+", 1)[0]
     if scheme not in ("postgresql", "postgres"):
+        got = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme (a key=value string?)"
         raise UnsafeDatabaseURL(
-            f"--db-url {_redact(url)!r}: expected a postgresql:// URL, got scheme {parts.scheme!r}"
+            f"{source} {redact(url)!r}: expected a postgresql:// URL, got {got}; "
+            "write it as postgresql://USER@HOST:PORT/DBNAME"
         )
     database = parts.path.lstrip("/")
     if not database.startswith("test") and not allow_any:
         raise UnsafeDatabaseURL(
-            f"--db-url names database {database or '(none)'!r}, whose name does not start with "
+            f"{source} names database {database or '(none)'!r}, whose name does not start with "
             "'test'; it may hold real data. Point it at a test database, or pass "
             "--db-url-allow-any if you are sure (dbparity only creates and drops its own "
             f"{DB_PREFIX}* databases there)"
         )
     return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, ""))
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    return url
 
 
 def _server_facts(url: str) -> tuple[str, dict[str, str]]:
@@ -127,7 +131,8 @@ def _server_facts(url: str) -> tuple[str, dict[str, str]]:
                 "FROM pg_database WHERE datname = current_database()"
             ).fetchone()
     except psycopg.Error as exc:
-        raise NotProvisioned(f"PostgreSQL at {_redact(url)} did not answer: {exc}") from exc
+        why = redact(str(exc)).strip().replace("\n", " ")
+        raise NotProvisioned(f"PostgreSQL at {redact(url)} did not answer: {why}") from exc
     assert row is not None
     settings = {"collate": str(row[0]), "ctype": str(row[1]), "encoding": str(row[2])}
     return f"PostgreSQL {version.split()[0]}", settings
@@ -149,4 +154,4 @@ def drop_run_databases(url: str, run_id: str) -> None:
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
                 )
     except psycopg.Error as exc:
-        log.warning("could not drop this run's databases (%s*): %s", prefix, exc)
+        log.warning("could not drop this run's databases (%s*): %s", prefix, redact(str(exc)))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from dbparity.report import verdicts
 from dbparity.report.outcomes import CELL_OUTCOMES, FAILING, CellOutcome
-from dbparity.results import BackendInfo, Case, Results, ResultsFileError
+from dbparity.results import UNFINISHED, BackendInfo, Case, Results, ResultsFileError
 
 MISSING_BACKEND = "no results file for this backend among the inputs"
 MISSING_CASE = "no result for this case in this backend's results (a shard missing?)"
@@ -38,8 +38,13 @@ _CASE_KINDS = ATTENTION_KINDS[4:]
 #: In a user's suite a failure is the application's outcome, not a problem of the run: it is
 #: listed under "Differs from PostgreSQL" (or as a broken test), not as needing attention.
 _APPLICATION_CASE_KINDS = ("conflict", "error", "stale-expectation")
-#: pytest exit statuses after which a run's cases are partial.
-_CUT_SHORT = {2: "interrupted", 3: "internal error"}
+#: pytest exit statuses after which a run's cases are partial (UNFINISHED: the placeholder a
+#: run writes before it starts, still there because the run was killed).
+_CUT_SHORT = {
+    2: "interrupted",
+    3: "internal error",
+    UNFINISHED: "killed before it wrote its results",
+}
 
 
 @dataclass(frozen=True)
