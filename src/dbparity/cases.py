@@ -8,17 +8,26 @@ phases (setup, call, teardown), so they come out the same in a single process an
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy.exc
 
+from dbparity.divergences import ASSERTION, NO_RAISE, Divergence
 from dbparity.results import Outcome
 
 NOT_RUN_PREFIX = "dbparity: backend not run: "
 XPASS_STRICT = "[XPASS(strict)]"
 USER_PROPERTY = "dbparity_case"
+#: A report property saying why a declared case's failure is not the declared one.
+MISMATCH_PROPERTY = "dbparity_mismatch"
+#: The declared divergence of an item, for the report hook.
+DIVERGENCE = pytest.StashKey[Divergence]()
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,7 @@ def _strip_test(text: str) -> str:
 
 
 def name_item(item: pytest.Item) -> CaseName:
-    suite = _strip_test(Path(str(item.path)).stem)
+    suite = suite_of_file(Path(str(item.path)))
     function = getattr(item, "originalname", None) or item.name.split("[", 1)[0]
     cls = getattr(item, "cls", None)
     name = _strip_test(function)
@@ -45,6 +54,25 @@ def name_item(item: pytest.Item) -> CaseName:
     doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
     title = doc.strip().splitlines()[0].strip() if doc.strip() else ""
     return CaseName(id=f"{suite}.{name}{param}", suite=suite, name=f"{name}{param}", title=title)
+
+
+def suite_of_file(path: Path) -> str:
+    return _strip_test(path.stem)
+
+
+def suites_under(root: Path, patterns: Iterable[str], skip: Iterable[str]) -> set[str]:
+    """The suite names of every test file under ``root`` (file names matching pytest's
+    ``python_files`` patterns; directories matching ``norecursedirs`` skipped). Asked only when
+    a run did not collect a declared suite, so that a run of one suite file still accepts
+    declarations for the others, and a typo (``crdu.x``) is caught in any run."""
+    patterns, skip = tuple(patterns), tuple(skip)
+    found: set[str] = set()
+    for _directory, subdirs, files in os.walk(root):
+        subdirs[:] = [d for d in subdirs if not any(fnmatch(d, p) for p in skip)]
+        found.update(
+            suite_of_file(Path(name)) for name in files if any(fnmatch(name, p) for p in patterns)
+        )
+    return found
 
 
 def case_properties(report: pytest.TestReport) -> dict[str, Any] | None:
@@ -66,6 +94,67 @@ def _message(report: pytest.TestReport) -> str:
     return first[:300]
 
 
+def _qualname(cls: type) -> str:
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def mismatch(divergence: Divergence, when: str, exc: BaseException) -> str | None:
+    """Why a failure of a declared case is not the declared divergence; None when it is.
+
+    Only the test body (the call phase) can diverge: a fixture that fails is a broken run. A
+    DBAPIError whose connection was invalidated is a lost connection, never a divergence; and
+    a declared DBAPIError class must match exactly, because a lost or refused connection raises
+    OperationalError or InterfaceError, both subclasses of DBAPIError."""
+    raised = _qualname(type(exc))
+    said = f"declared to fail with {divergence.fails!r}"
+    if when != "call":
+        return f"{said} in the test body, but its {when} failed ({raised})"
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
+        return f"{said}, but the connection was lost ({raised})"
+    if divergence.fails is None:  # the old form, while files are converted: any failure
+        return None
+    if divergence.fails == NO_RAISE:
+        if isinstance(exc, pytest.fail.Exception) and str(exc).startswith("DID NOT RAISE"):
+            return None
+        return f"{said} (pytest.raises saw no exception), but it raised {raised}"
+    if divergence.fails == ASSERTION:
+        if isinstance(exc, AssertionError):
+            return None
+        return f"{said} (an assert of the test failed), but it raised {raised}"
+    expected = divergence.exception
+    if expected is None:
+        return None
+    if issubclass(expected, sqlalchemy.exc.DBAPIError):
+        matched = type(exc) is expected
+    else:
+        matched = isinstance(exc, expected)
+    return None if matched else f"{said}, but it raised {raised}"
+
+
+def enforce_declaration(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
+) -> None:
+    """Turn an expected failure that is not the declared divergence back into a failure, so
+    it is recorded as ``unexpected-failure`` (or ``error`` outside the test body)."""
+    divergence = item.stash.get(DIVERGENCE, None)
+    if divergence is None or call.excinfo is None or not hasattr(report, "wasxfail"):
+        return
+    why = mismatch(divergence, call.when, call.excinfo.value)
+    if why is None:
+        return
+    report.outcome = "failed"
+    del report.wasxfail
+    report.user_properties.append((MISMATCH_PROPERTY, why))
+
+
+def _mismatch_of(report: pytest.TestReport) -> str | None:
+    for key, value in report.user_properties:
+        if key == MISMATCH_PROPERTY and isinstance(value, str):
+            return value
+    return None
+
+
 def phase_outcome(report: pytest.TestReport, divergence: str | None) -> tuple[Outcome, str] | None:
     """What one phase's report says about the case; None when it says nothing new."""
     wasxfail = getattr(report, "wasxfail", None)
@@ -85,7 +174,9 @@ def phase_outcome(report: pytest.TestReport, divergence: str | None) -> tuple[Ou
                     "declared to diverge but conformed; remove the divergence from the "
                     f"backend's TOML (it said: {divergence})",
                 )
-            return "unexpected-failure", _message(report)
+            why = _mismatch_of(report)
+            message = _message(report)
+            return "unexpected-failure", f"{why}: {message}" if why else message
         return "error", f"{report.when}: {_message(report)}"
     if report.when == "call":
         return "conforms", ""

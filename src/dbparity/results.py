@@ -19,6 +19,7 @@ Shape (``format`` is ``dbparity-results/1``)::
 case states PostgreSQL's behaviour) or ``application`` (a user's suite: each test states what
 the application does). Fields added after the first files were written have defaults, so older
 files still load: they were all dbparity's own conformance runs, with every case on the database.
+``declared`` is the backend file's divergence declaration for the case, whatever the outcome.
 """
 
 from __future__ import annotations

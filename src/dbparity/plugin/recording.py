@@ -21,7 +21,7 @@ import pytest
 
 from dbparity import results as results_format
 from dbparity.backends import Backend
-from dbparity.cases import case_properties, phase_outcome
+from dbparity.cases import case_properties, enforce_declaration, phase_outcome
 from dbparity.provision import Target
 from dbparity.results import SuiteKind
 
@@ -135,7 +135,10 @@ def pytest_runtest_makereport(
     ``ast.parse`` of a traceback (SQLAlchemy's greenlets leave cycles behind) can crash the
     whole run with "SystemError: AST constructor recursion depth mismatch" (cpython#106905,
     pytest#10763). Pausing the collector while the report is made costs nothing, where a
-    ``gc.collect()`` before each failure cost ~57 ms; a passing test is not touched at all."""
+    ``gc.collect()`` before each failure cost ~57 ms; a passing test is not touched at all.
+
+    Outermost (after pytest's xfail handling), a declared case counts as an expected failure
+    only when its failure is the declared one (``cases.enforce_declaration``)."""
     if call.excinfo is None:
         return (yield)
     report: pytest.TestReport
@@ -150,6 +153,7 @@ def pytest_runtest_makereport(
     failure = failure_of(call.excinfo)
     if failure is not None:
         report.user_properties.append((FAILURE_PROPERTY, failure))
+    enforce_declaration(item, call, report)
     return report
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from dbparity import results as results_format
 from dbparity.backends import Backend
-from dbparity.cases import NOT_RUN_PREFIX, USER_PROPERTY, name_item
+from dbparity.cases import DIVERGENCE, NOT_RUN_PREFIX, USER_PROPERTY, name_item, suites_under
 from dbparity.plugin.recording import Recorder, worker_count
 from dbparity.provision import (
     NotProvisioned,
@@ -57,6 +57,23 @@ class DbparityRun:
     def cases(self) -> dict[str, results_format.Case]:
         return self.recorder.cases
 
+    def check_suite_names(self) -> None:
+        """Refuse a declaration whose suite has no test file under the rootdir (a typo such as
+        ``crdu.x``). Done here, not at collection, so it also holds under xdist (where this
+        process collects nothing) and in a run of some of the suites only."""
+        suites = {d.suite for d in self.backend.divergences.values()}
+        if not suites:
+            return
+        skip = [".*", "__pycache__", "node_modules", *self.config.getini("norecursedirs")]
+        found = suites_under(self.config.rootpath, self.config.getini("python_files"), skip)
+        for case_id, divergence in self.backend.divergences.items():
+            if divergence.suite not in found:
+                raise pytest.UsageError(
+                    f"{self.backend.source}: key 'diverges.\"{case_id}\"' names suite "
+                    f"{divergence.suite!r}, but no test file of that name (test_{divergence.suite}"
+                    f".py) is under {self.config.rootpath}; fix the suite name or remove the entry"
+                )
+
     def start(self) -> None:
         if self.is_worker:
             workerinput: dict[str, Any] = self.config.workerinput  # type: ignore[attr-defined]
@@ -64,6 +81,7 @@ class DbparityRun:
             if workerinput.get(TARGET_KEY):
                 self.target = Target.from_json(workerinput[TARGET_KEY])
             return
+        self.check_suite_names()
         options = ProvisionOptions(
             db_url=self.config.getoption("db_url"),
             db_url_allow_any=self.config.getoption("db_url_allow_any"),
@@ -115,6 +133,7 @@ class DbparityRun:
                 item.add_marker(pytest.mark.skip(reason=NOT_RUN_PREFIX + self.not_run_reason))
             elif divergence is not None:
                 strict = self.suite_kind == "conformance"
+                item.stash[DIVERGENCE] = divergence
                 item.add_marker(pytest.mark.xfail(strict=strict, reason=divergence.reason))
         for case_id in backend.divergences:
             suite = case_id.split(".", 1)[0]
