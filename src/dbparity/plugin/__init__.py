@@ -5,7 +5,8 @@ dbparity can run its own tests with ``pytest --backend sqlite-memory`` and get t
 fixtures and results file. pytest finds hooks and fixtures among this module's names, so every
 hook and fixture of the submodules is imported here:
 
-- ``options``: command-line and ini options, choosing the backend, setup checks
+- ``options``: command-line and ini options, choosing the backend
+- ``checks``: setup mistakes (loop scope, asyncio mode, no backend, a moved rootdir), said once
 - ``run``: the run object (provisioning, xdist hand-over, per-run hooks)
 - ``recording``: naming cases, turning pytest's reports into outcomes, the results file
 - ``fixtures``: ``backend``, ``engine``, ``connection``, ``session`` and friends
@@ -13,6 +14,7 @@ hook and fixture of the submodules is imported here:
 
 from __future__ import annotations
 
+from dbparity.plugin.checks import pytest_collection_modifyitems
 from dbparity.plugin.fixtures import (
     backend,
     connection,
@@ -35,6 +37,7 @@ __all__ = [
     "engine",
     "isolation_strategy",
     "pytest_addoption",
+    "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_runtest_makereport",
     "session",

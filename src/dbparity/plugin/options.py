@@ -13,6 +13,7 @@ from dbparity.backends import (
     load_backends,
     without_divergences,
 )
+from dbparity.plugin.checks import check_rootdir
 from dbparity.plugin.inputs import check_inputs
 from dbparity.plugin.results_path import claim_results_path
 from dbparity.plugin.run import RUN_KEY, DbparityRun
@@ -63,6 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "isolation(strategy): how this test is isolated: 'rollback' (default) or 'truncate'",
     )
+    check_rootdir(config)
     backend_id = config.getoption("backend") or config.getini("dbparity_backend") or None
     if not backend_id:
         return

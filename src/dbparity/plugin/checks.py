@@ -1,0 +1,203 @@
+"""Setup mistakes, caught before any test runs and said once.
+
+A wrong event-loop scope, pytest-asyncio off or in strict mode, no backend selected, or a rootdir
+that an option's value moved would otherwise show up as one failure per database test, each
+looking like a backend difference. Each check here stops the run with one line saying what to
+change, in the syntax of the user's own configuration file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dbparity.plugin.run import get_run, uses_database
+
+#: Options whose value is a path: given as ``--opt VALUE`` (space form), pytest's first look at
+#: the command line, made before any plugin can register them, takes VALUE for a test path.
+PATH_OPTIONS = ("--dbparity-results", "--dbparity-backends")
+_SESSION_LOOP = {
+    "asyncio_default_fixture_loop_scope": "session",
+    "asyncio_default_test_loop_scope": "session",
+}
+
+
+def where_to_add(config: pytest.Config, settings: Mapping[str, str]) -> str:
+    """'add to pyproject.toml under [tool.pytest.ini_options]: a = "b", c = "d"', in the
+    syntax of the configuration file pytest uses here (or a new pytest.ini)."""
+    path = config.inipath
+    if path is not None and path.name == "pyproject.toml":
+        lines = ", ".join(f'{k} = "{v}"' for k, v in settings.items())
+        return f"add to {path} under [tool.pytest.ini_options]: {lines}"
+    lines = ", ".join(f"{k} = {v}" for k, v in settings.items())
+    section = "[tool:pytest]" if path is not None and path.name == "setup.cfg" else "[pytest]"
+    return f"add to {path or 'a pytest.ini beside your tests'} under {section}: {lines}"
+
+
+def check_rootdir(config: pytest.Config) -> None:
+    """Stop when a path option's value, given in space form, moved pytest's rootdir or its
+    configuration file: the project's settings (asyncio mode, loop scopes) would be lost."""
+    args = list(config.invocation_params.args)
+    spaced = [
+        (option, value)
+        for option, value in itertools.pairwise(args)
+        if option in PATH_OPTIONS and Path(config.invocation_params.dir, value).exists()
+    ]
+    if not spaced:
+        return
+    found = _setup_without(config)
+    if found is None or found == (config.rootpath, config.inipath):
+        return
+    option, value = spaced[0]
+    raise pytest.UsageError(
+        f"dbparity: pytest took the value of {option} for a test path, which moved its rootdir "
+        f"to {config.rootpath} (configuration: {config.inipath or 'none'}) instead of "
+        f"{found[0]} ({found[1] or 'none'}); write {option}={value} (with '=')"
+    )
+
+
+def _setup_without(config: pytest.Config) -> tuple[Path, Path | None] | None:
+    """pytest's rootdir and configuration file for the command line as the plugin reads it
+    (path options' values are not test paths); None if this pytest cannot say."""
+    try:
+        from _pytest.config.findpaths import determine_setup
+    except ImportError:  # pragma: no cover - a pytest without it
+        return None
+    ns = config.known_args_namespace
+    offered: dict[str, Any] = {
+        "inifile": ns.inifilename,
+        "override_ini": ns.override_ini,
+        "args": list(ns.file_or_dir),
+        "rootdir_cmd_arg": ns.rootdir or None,
+        "invocation_dir": config.invocation_params.dir,
+    }
+    accepted = inspect.signature(determine_setup).parameters
+    try:
+        found = determine_setup(**{k: v for k, v in offered.items() if k in accepted})
+    except (TypeError, pytest.UsageError):
+        return None
+    return found[0], found[1]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """After deselection: the database tests that will run, checked once for the lot."""
+    database = [item for item in items if uses_database(item)]
+    if not database:
+        return
+    if get_run(config) is None:
+        raise pytest.UsageError(
+            f"dbparity: {len(database)} tests use the database but no backend is selected; "
+            "pass --backend ID or set dbparity_backend in the pytest configuration (ids: "
+            "`dbparity backends`)"
+        )
+    check_asyncio(config, database)
+
+
+def check_asyncio(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """pytest-asyncio on, in auto mode or with markers, and every database test and async
+    fixture on the session's event loop, where dbparity's engine lives."""
+    async_items = [item for item in items if _is_async(getattr(item, "obj", None))]
+    if not async_items:
+        return
+    if not config.pluginmanager.hasplugin("asyncio"):
+        raise pytest.UsageError(
+            "dbparity: async database tests need pytest-asyncio, which is not active here "
+            "(remove -p no:asyncio, or install pytest-asyncio>=1.0)"
+        )
+    unmarked = [item for item in async_items if item.get_closest_marker("asyncio") is None]
+    unmarked_fixtures = sorted(
+        {name for item in async_items for name, fd in _user_async_fixtures(item) if not _forced(fd)}
+    )
+    if unmarked or (unmarked_fixtures and _mode(config) == "strict"):
+        example = unmarked[0].nodeid if unmarked else f"fixture {unmarked_fixtures[0]!r}"
+        raise pytest.UsageError(
+            f"dbparity: pytest-asyncio is in strict mode and does not run async tests and "
+            f"fixtures without its markers (e.g. {example}); "
+            + where_to_add(config, {"asyncio_mode": "auto", **_SESSION_LOOP})
+        )
+    wrong = [item for item in async_items if _test_loop_scope(config, item) != "session"]
+    wrong_fixtures = sorted(
+        {
+            name
+            for item in async_items
+            for name, fd in _user_async_fixtures(item)
+            if _fixture_loop_scope(config, fd) != "session" and _needs_database(item, fd)
+        }
+    )
+    if wrong or wrong_fixtures:
+        example = wrong[0].nodeid if wrong else f"fixture {wrong_fixtures[0]!r}"
+        count = f"{len(wrong)} database tests" if wrong else f"{len(wrong_fixtures)} fixtures"
+        raise pytest.UsageError(
+            f"dbparity: {count} run on another event loop than the session's, where dbparity's "
+            f"engine lives (e.g. {example}; asyncpg then fails with 'attached to a different "
+            "loop'); " + where_to_add(config, _SESSION_LOOP)
+        )
+
+
+def _is_async(func: Any) -> bool:
+    return inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func)
+
+
+def _mode(config: pytest.Config) -> str:
+    return str(config.getoption("asyncio_mode", None) or config.getini("asyncio_mode") or "strict")
+
+
+def _fixturedefs(item: pytest.Item) -> Mapping[str, Any]:
+    info = getattr(item, "_fixtureinfo", None)
+    return getattr(info, "name2fixturedefs", {}) if info is not None else {}
+
+
+def _user_async_fixtures(item: pytest.Item) -> Iterable[tuple[str, Any]]:
+    """The async fixtures of the test's closure that are not dbparity's own."""
+    for name, defs in _fixturedefs(item).items():
+        if not defs:
+            continue
+        fd = defs[-1]
+        func = getattr(fd.func, "__func__", fd.func)
+        if _is_async(func) and not getattr(func, "__module__", "").startswith("dbparity."):
+            yield name, fd
+
+
+def _forced(fd: Any) -> bool:
+    func = getattr(fd.func, "__func__", fd.func)
+    return bool(getattr(func, "_force_asyncio_fixture", False))
+
+
+def _test_loop_scope(config: pytest.Config, item: pytest.Item) -> str:
+    marker = item.get_closest_marker("asyncio")
+    scope = marker.kwargs.get("loop_scope") or marker.kwargs.get("scope") if marker else None
+    return str(scope or config.getini("asyncio_default_test_loop_scope") or "function")
+
+
+def _fixture_loop_scope(config: pytest.Config, fd: Any) -> str:
+    """As pytest-asyncio decides it: the fixture's own loop_scope, else the ini default
+    (where "match" means the fixture's scope), else the fixture's scope."""
+    func = getattr(fd.func, "__func__", fd.func)
+    default = config.getini("asyncio_default_fixture_loop_scope")
+    if default == "match":
+        default = fd.scope
+    return str(getattr(func, "_loop_scope", None) or default or fd.scope)
+
+
+def _needs_database(item: pytest.Item, fd: Any) -> bool:
+    """Whether a fixture depends, directly or not, on one of dbparity's database fixtures."""
+    from dbparity.plugin.run import DATABASE_FIXTURES
+
+    defs = _fixturedefs(item)
+    seen: set[str] = set()
+    todo = list(fd.argnames)
+    while todo:
+        name = todo.pop()
+        if name in DATABASE_FIXTURES:
+            return True
+        if name in seen or not defs.get(name):
+            continue
+        seen.add(name)
+        todo.extend(defs[name][-1].argnames)
+    return False
