@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dbparity.backends import BackendConfigError, load_backend, load_backends
-from tests.conftest import ALL_BACKENDS, BACKENDS_DIR, TinySuite
+from tests.conftest import ALL_BACKENDS, BACKENDS_DIR, INI, TinySuite
 
 VALID = """
 id = "{id}"
@@ -103,6 +103,7 @@ def test_shipped_divergences_never_touch_a_users_suite(
     """A user's ``test_crud.py`` shares a suite name with the conformance suites; the shipped
     backend files' divergences describe those suites only, so they must not apply here."""
     monkeypatch.delenv("DBPARITY_BACKENDS_DIR", raising=False)
+    tiny_suite.pytester.makefile(".ini", pytest=INI.replace("dbparity_suite = conformance", ""))
     tiny_suite.write_tests(
         "test_crud.py",
         """

@@ -37,6 +37,18 @@ def test_pure_python():
     assert "a".upper() == "A"
 """
 
+# The project's backends/ holds only its own declarations for a shipped backend: everything
+# else (how to reach SQLite) comes from the shipped file.
+DECLARATIONS = """
+[diverges."app.case_insensitive_search"]
+reason = "SQLite has no ILIKE; we search with lower() in production code."
+fails = "OperationalError"
+
+[diverges."app.insert_and_read"]
+reason = "Once differed; no longer does."
+fails = "assertion"
+"""
+
 
 @pytest.mark.slow
 def test_the_report_names_each_differing_test_on_the_right_side(
@@ -44,6 +56,7 @@ def test_the_report_names_each_differing_test_on_the_right_side(
 ) -> None:
     project = UserProject(pytester)
     project.write("test_app.py", APP_TESTS)
+    project.write("backends/sqlite-memory.toml", DECLARATIONS)
     for backend in ("sqlite-memory", "postgres-asyncpg"):
         result = project.run_on(backend)
         # The broken test fails everywhere, so each run fails: the run never hides a failure.
@@ -60,6 +73,10 @@ def test_the_report_names_each_differing_test_on_the_right_side(
     assert lite["app.case_insensitive_search"]["failure"]["type"] == (
         "sqlalchemy.exc.OperationalError"
     )
+    # Known and accepted: a non-strict expectation on the stand-in, never a per-run failure.
+    assert lite["app.case_insensitive_search"]["outcome"] == "diverges"
+    assert lite["app.case_insensitive_search"]["declared"]["reason"].startswith("SQLite has")
+    assert lite["app.insert_and_read"]["outcome"] == "conforms"
 
     merged = merge(load_inputs(project.path.glob("results/*.json")))
     pg_column, lite_column = merged.columns
@@ -73,7 +90,12 @@ def test_the_report_names_each_differing_test_on_the_right_side(
     assert "value too long" in confidence  # PostgreSQL's error, beside the test
     assert alarm.startswith("Fails here only (false alarm): 1")
     assert "`app.case_insensitive_search`" in alarm
+    assert "SQLite has no ILIKE" in alarm  # shown as known, with its reason
     assert broken.startswith("Fails everywhere (broken tests): 1")
     assert "`app.always_broken`" in broken
     assert "1 tests did not use the database" in broken
-    assert "❌ unexpected failure ·" not in markdown.split("## Summary")[0]
+    top = markdown.split("## Summary")[0]
+    assert "❌ unexpected failure ·" not in top
+    # The declaration that no longer shows is flagged stale, judged against PostgreSQL.
+    assert "⚠️ stale expectation · `sqlite-memory@SQLite" in top
+    assert "`app.insert_and_read`: declared as a known difference" in top

@@ -192,3 +192,75 @@ def _check_keys(
     for key in required:
         if key not in data:
             raise BackendConfigError(f"{path}: missing required key '{where}{key}'")
+
+
+#: The keys a file may hold when it only adds declarations to a shipped backend.
+_EXTENSION_KEYS = frozenset({"id", "diverges"})
+
+
+def load_for_run(explicit: Path | None, suite_kind: str) -> dict[str, Backend]:
+    """The backends a test run may use: the shipped ones, extended by the project's files.
+
+    A project's directory (``explicit``, ``$DBPARITY_BACKENDS_DIR`` or ``./backends``) may hold
+    whole new backends, whole replacements of shipped ones, or files with only ``[diverges]``
+    entries for a shipped backend id (named ``<id>.toml``); everything else comes from the
+    shipped files. The shipped declarations describe dbparity's conformance suites, so a
+    user's (``application``) suite never inherits them."""
+    directory, is_shipped = find_backends_dir(explicit)
+    shipped_dir = shipped_backends_dir()
+    if not is_shipped and directory.resolve() == shipped_dir.resolve():
+        is_shipped = True  # dbparity's own checkout: ./backends are the shipped files
+    base = load_backends(shipped_dir)
+    if suite_kind != "conformance":
+        base = without_divergences(base)
+    if is_shipped:
+        return base
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise BackendConfigError(
+            f"{directory}: no backend files (*.toml); put <backend-id>.toml files with "
+            "[diverges] entries (or whole backends) there, or leave the option out"
+        )
+    backends = dict(base)
+    for file in files:
+        data = _read(file)
+        if set(data) <= _EXTENSION_KEYS:
+            extension = _extend(base, data, file)
+            backends[extension.id] = extension
+        else:
+            backend = _validate(data, file)
+            backends[backend.id] = backend
+    return backends
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise BackendConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _extend(base: dict[str, Backend], data: dict[str, Any], path: Path) -> Backend:
+    """A shipped backend with a project's own declarations added to it."""
+    backend_id = data.get("id", path.stem)
+    if backend_id != path.stem:
+        raise BackendConfigError(
+            f"{path}: key 'id': {backend_id!r} differs from the file name; "
+            f"rename the file to {backend_id}.toml or change the id"
+        )
+    if backend_id not in base:
+        raise BackendConfigError(
+            f"{path}: {backend_id!r} is no shipped backend ({', '.join(sorted(base))}), so "
+            "this file must describe a whole backend: add the keys id, label, family, "
+            "dialect and provision"
+        )
+    entries = data.get("diverges", {})
+    if not isinstance(entries, dict):
+        raise BackendConfigError(f"{path}: key 'diverges' must be a table")
+    divergences = dict(base[backend_id].divergences)
+    for case_id, entry in entries.items():
+        try:
+            divergences[case_id] = parse(case_id, entry, own=False)
+        except DeclarationError as exc:
+            raise BackendConfigError(f"{path}: {exc}") from None
+    return replace(base[backend_id], divergences=divergences, source=path)

@@ -4,7 +4,7 @@ connection and session isolated per test."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import cast
+from typing import Any, cast
 
 import pytest
 import pytest_asyncio
@@ -22,6 +22,7 @@ from dbparity.isolation import (
     truncating_connection,
 )
 from dbparity.plugin.run import DbparityRun, get_run
+from dbparity.schemas import SchemaError, one_metadata
 
 
 def _require_run(request: pytest.FixtureRequest) -> DbparityRun:
@@ -42,23 +43,52 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
 @pytest.fixture(scope="session")
 def dbparity_metadata() -> MetaData | None:
-    """The schema to create in each test database. Override it in your conftest.py."""
+    """The schema to create in each test database. Override it in your conftest.py: return a
+    MetaData, a declarative base (or SQLModel), or a list of them."""
     return None
+
+
+@pytest.fixture(scope="session")
+def dbparity_schema(dbparity_metadata: object) -> MetaData | None:
+    """``dbparity_metadata`` as one MetaData, whatever form it was given in."""
+    try:
+        return one_metadata(dbparity_metadata)
+    except SchemaError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def engine(
-    request: pytest.FixtureRequest, dbparity_metadata: MetaData | None
+    request: pytest.FixtureRequest, dbparity_schema: MetaData | None
 ) -> AsyncIterator[AsyncEngine]:
     """An engine on this process's own database, with the schema created."""
     run = _require_run(request)
     if run.target is None:
         pytest.skip(NOT_RUN_PREFIX + run.not_run_reason)
     try:
-        async with open_database(run.backend, run.target, dbparity_metadata) as created:
+        async with open_database(run.backend, run.target, dbparity_schema) as created:
             yield created
     except DatabaseSetupError as exc:
         pytest.fail(f"dbparity: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def dbparity_url(engine: AsyncEngine) -> str:
+    """This process's own database as a URL with the password, for code that connects by
+    itself (a raw asyncpg or psycopg connection, a second engine). The database holds the
+    schema; what such a connection commits is not rolled back, so empty it yourself or use
+    ``dbparity_raw_connection``."""
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def dbparity_dsn(engine: AsyncEngine) -> str:
+    """The same database as the driver itself takes it: a ``postgresql://`` URI for asyncpg's
+    ``connect()`` or psycopg's ``AsyncConnection.connect()``, or SQLite's database path."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -76,7 +106,7 @@ def isolation_strategy(request: pytest.FixtureRequest) -> Strategy:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def connection(
-    engine: AsyncEngine, isolation_strategy: Strategy, dbparity_metadata: MetaData | None
+    engine: AsyncEngine, isolation_strategy: Strategy, dbparity_schema: MetaData | None
 ) -> AsyncIterator[AsyncConnection]:
     """A connection for the test. Under ``rollback`` it sits inside a transaction that is
     rolled back afterwards; under ``truncate`` it is a plain connection and every table is
@@ -85,7 +115,7 @@ async def connection(
         async with rollback_connection(engine) as conn:
             yield conn
     else:
-        async with truncating_connection(engine, dbparity_metadata) as conn:
+        async with truncating_connection(engine, dbparity_schema) as conn:
             yield conn
 
 
@@ -102,3 +132,12 @@ async def session(
         yield db_session
     finally:
         await db_session.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def dbparity_raw_connection(connection: AsyncConnection) -> Any:
+    """The driver's own connection (an ``asyncpg.Connection``, a psycopg ``AsyncConnection``,
+    an ``aiosqlite.Connection``) under the test's ``connection``: under ``rollback`` what it
+    does is inside the test's transaction and is rolled back with it."""
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection

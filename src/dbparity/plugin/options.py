@@ -7,12 +7,7 @@ from typing import cast
 
 import pytest
 
-from dbparity.backends import (
-    BackendConfigError,
-    find_backends_dir,
-    load_backends,
-    without_divergences,
-)
+from dbparity.backends import BackendConfigError, load_for_run
 from dbparity.plugin.checks import check_rootdir
 from dbparity.plugin.inputs import check_inputs
 from dbparity.plugin.results_path import claim_results_path
@@ -68,23 +63,20 @@ def pytest_configure(config: pytest.Config) -> None:
     backend_id = config.getoption("backend") or config.getini("dbparity_backend") or None
     if not backend_id:
         return
-    directory = config.getoption("dbparity_backends")
-    try:
-        source, shipped = find_backends_dir(Path(directory) if directory else None)
-        backends = load_backends(source)
-        if shipped:
-            backends = without_divergences(backends)
-    except BackendConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    if backend_id not in backends:
-        raise pytest.UsageError(
-            f"--backend {backend_id!r}: unknown backend; valid ids: {', '.join(backends)}"
-        )
     kind = config.getini("dbparity_suite") or "application"
     if kind not in SUITE_KINDS:
         raise pytest.UsageError(
             f"{config.inipath or 'pytest configuration'}: dbparity_suite = {kind!r}; use "
             "'application' (your tests assert what your application does) or 'conformance'"
+        )
+    directory = config.getoption("dbparity_backends")
+    try:
+        backends = load_for_run(Path(directory) if directory else None, kind)
+    except BackendConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if backend_id not in backends:
+        raise pytest.UsageError(
+            f"--backend {backend_id!r}: unknown backend; valid ids: {', '.join(backends)}"
         )
     run = DbparityRun(config, backends[backend_id], cast(SuiteKind, kind))
     check_inputs(config, run.backend)

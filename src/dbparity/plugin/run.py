@@ -29,7 +29,7 @@ from dbparity.results import SuiteKind
 TARGET_KEY = "dbparity_target"
 NOT_RUN_KEY = "dbparity_not_run"
 #: A test that requests any of these (directly or through other fixtures) uses the database.
-DATABASE_FIXTURES = frozenset({"engine", "connection", "session", "dbparity_url"})
+DATABASE_FIXTURES = frozenset({"engine", "connection", "session", "dbparity_url", "dbparity_dsn"})
 NO_DATABASE_LINE = (
     "dbparity: no test used the database: wire your fixtures to dbparity's session "
     "(see README, 'Use it on your own suite')"

@@ -1,0 +1,55 @@
+"""A project's backend files extend the shipped ones: declarations only, or whole backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dbparity.backends import BackendConfigError, load_for_run
+from tests.conftest import ALL_BACKENDS
+
+DECLARED = """
+[diverges."app.search"]
+reason = "No ILIKE in SQLite."
+fails = "OperationalError"
+"""
+
+
+def project(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    return tmp_path
+
+
+def test_declarations_only_extend_the_shipped_backend(tmp_path: Path) -> None:
+    backends = load_for_run(project(tmp_path, {"sqlite-memory.toml": DECLARED}), "application")
+    assert sorted(backends) == sorted(ALL_BACKENDS)
+    lite = backends["sqlite-memory"]
+    assert lite.dialect == "sqlite+aiosqlite" and lite.provision == "sqlite-memory"
+    assert list(lite.divergences) == ["app.search"]  # the shipped ones stay out of a user's run
+    assert lite.source == tmp_path / "sqlite-memory.toml"
+    assert all(not backends[b].divergences for b in ALL_BACKENDS if b != "sqlite-memory")
+
+
+def test_a_whole_new_backend_sits_beside_the_shipped_ones(tmp_path: Path) -> None:
+    new = 'id = "lite2"\nlabel = "x"\nfamily = "sqlite"\ndialect = "sqlite+aiosqlite"\n'
+    new += 'provision = "sqlite-memory"\n'
+    backends = load_for_run(project(tmp_path, {"lite2.toml": new}), "application")
+    assert "lite2" in backends and "postgres-asyncpg" in backends
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("mysql.toml", DECLARED, "'mysql' is no shipped backend"),
+        ("sqlite-memory.toml", 'id = "other"\n', "differs from the file name"),
+        ("sqlite-memory.toml", '[diverges."app.x"]\nreason = 3\n', "sqlite-memory.toml"),
+    ],
+)
+def test_a_wrong_extension_is_one_line_naming_the_file(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    with pytest.raises(BackendConfigError, match=message) as caught:
+        load_for_run(project(tmp_path, {name: text}), "application")
+    assert str(tmp_path / name) in str(caught.value) and "\n" not in str(caught.value)
