@@ -32,14 +32,15 @@ async def test_a_server_that_stops(engine):
     """The server stops, killed like a crash (SIGQUIT to the postmaster), when asked to."""
     if not os.environ.get("STRICTNESS_KILL_SERVER"):
         return
-    async with engine.connect() as conn:
-        pid_file = os.path.join(await conn.scalar(text("SHOW data_directory")), "postmaster.pid")
-        try:
+    try:
+        async with engine.connect() as conn:
+            data = await conn.scalar(text("SHOW data_directory"))
+            pid_file = os.path.join(data, "postmaster.pid")
             await conn.execute(
                 text(f"COPY (SELECT 1) TO PROGRAM 'kill -QUIT $(head -1 {pid_file})'")
             )
-        except DBAPIError:
-            pass  # the server took this connection down with it
+    except DBAPIError:
+        pass  # the server took this connection down with it
     probe = create_async_engine(engine.url, poolclass=NullPool)
     for _ in range(300):
         try:
