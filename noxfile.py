@@ -62,7 +62,7 @@ def _install(session: nox.Session, *extras: str) -> None:
 )
 def conformance(session: nox.Session, backend: str) -> None:
     """Run the conformance suites on one backend and write results/<backend>.json."""
-    _install(session)
+    _install(session, "suites")
     RESULTS.mkdir(exist_ok=True)
     _run_conformance(session, backend, RESULTS / f"{backend}.json")
 
@@ -138,7 +138,7 @@ def publish(session: nox.Session) -> None:
 
     A conformance run whose cases fail still publishes (the report lists what needs attention);
     a run that could not finish (pytest exit 2 or more) or a failed benchmark stops here."""
-    _install(session, "bench")
+    _install(session, "bench", "suites")
     staging = RESULTS / "publish"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Double,
     ForeignKey,
     Identity,
     Integer,
@@ -177,6 +178,7 @@ class TypedValue(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     amount: Mapped[decimal.Decimal | None] = mapped_column(Numeric(20, 6))
+    ratio: Mapped[float | None] = mapped_column(Double)
     big: Mapped[int | None] = mapped_column(BigInteger)
     stamp: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     naive_stamp: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=False))

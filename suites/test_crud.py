@@ -387,3 +387,62 @@ async def test_now_is_frozen_for_the_whole_transaction(session: AsyncSession, ta
     await session.flush()
     await session.refresh(task)
     assert task.updated_at == task.created_at
+
+
+async def test_deleted_highest_key_is_not_reused(session: AsyncSession) -> None:
+    """After the row with the highest key is deleted, the next row gets a new key, not its key."""
+    first = Project(name="first")
+    last = Project(name="last")
+    session.add_all([first, last])
+    await session.flush()
+    deleted_id = last.id
+    await session.delete(last)
+    await session.flush()
+    after = Project(name="after")
+    session.add(after)
+    await session.flush()
+    assert after.id > deleted_id
+
+
+# --- statements users write against several tables -----------------------------------------------
+
+
+async def test_stream_yields_every_row(session: AsyncSession) -> None:
+    """``session.stream_scalars`` (a server-side cursor where the driver has one) yields every
+    row of a large result in order."""
+    await session.execute(
+        insert(User), [{"email": f"s{i:03d}@x.org", "name": "s"} for i in range(300)]
+    )
+    streamed = [
+        email
+        async for email in await session.stream_scalars(
+            select(User.email).order_by(User.email).execution_options(yield_per=50)
+        )
+    ]
+    assert streamed == [f"s{i:03d}@x.org" for i in range(300)]
+
+
+async def test_update_with_condition_on_another_table(
+    session: AsyncSession, task: Task, project: Project
+) -> None:
+    """An UPDATE whose WHERE names another table (UPDATE ... FROM) changes the matching rows."""
+    result = await session.execute(
+        update(Task)
+        .where(Task.project_id == Project.id, Project.name == project.name)
+        .values(priority=9)
+        .execution_options(synchronize_session=False)
+    )
+    assert result.rowcount == 1  # type: ignore[attr-defined]
+    assert await session.scalar(select(Task.priority).where(Task.id == task.id)) == 9
+
+
+async def test_delete_with_condition_on_another_table(
+    session: AsyncSession, task: Task, project: Project
+) -> None:
+    """A DELETE whose WHERE names another table (DELETE ... USING) removes the matching rows."""
+    await session.execute(
+        delete(Task)
+        .where(Task.project_id == Project.id, Project.name == project.name)
+        .execution_options(synchronize_session=False)
+    )
+    assert await session.scalar(select(func.count()).select_from(Task)) == 0

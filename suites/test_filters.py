@@ -7,10 +7,11 @@ import decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import extract, func, insert, select
+from sqlalchemy import extract, func, insert, select, text, tuple_
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from suites._dialect import CODE_POINT_COLLATIONS, text_collation
+from suites._dialect import CODE_POINT_COLLATIONS, sqlstate, text_collation
 from suites.schema import Project, Task, TypedValue, User, Worker
 
 UTC = dt.UTC
@@ -337,3 +338,65 @@ async def test_json_boolean_field_filter(session: AsyncSession, profiles: None) 
 async def test_json_missing_key_is_null(session: AsyncSession, profiles: None) -> None:
     """Reading a key a document does not have gives NULL."""
     assert await _names(session, User.profile["age"].as_integer().is_(None)) == ["None"]
+
+
+# --- more paging, IN and type strictness ---------------------------------------------------------
+
+
+async def test_explicit_nulls_last_in_descending_order(
+    session: AsyncSession, tasks: list[Task]
+) -> None:
+    """ORDER BY ... DESC NULLS LAST puts NULLs at the end when asked explicitly."""
+    dues = (await session.scalars(select(Task.due).order_by(Task.due.desc().nulls_last()))).all()
+    assert dues[-2:] == [None, None]
+    assert dues[0] == dt.date(2024, 3, 1)
+
+
+async def test_offset_without_limit_returns_the_rest(
+    session: AsyncSession, tasks: list[Task]
+) -> None:
+    """OFFSET without LIMIT skips rows and returns all the others."""
+    rest = await session.scalars(select(Task.title).order_by(Task.priority, Task.id).offset(4))
+    assert rest.all() == ["Gamma", "Epsilon"]
+
+
+async def test_fetch_first_with_ties_keeps_tied_rows(
+    session: AsyncSession, tasks: list[Task]
+) -> None:
+    """FETCH FIRST 3 ROWS WITH TIES also returns the row tied with the third (priority 2)."""
+    rows = await session.scalars(
+        select(Task.title).order_by(Task.priority).fetch(3, with_ties=True)
+    )
+    assert sorted(rows.all()) == ["Alpha", "beta", "delta", "zeta"]
+
+
+async def test_tuple_in_matches_pairs(session: AsyncSession, tasks: list[Task]) -> None:
+    """(priority, title) IN ((2, 'beta'), (3, 'Gamma')) matches whole pairs."""
+    pairs = tuple_(Task.priority, Task.title).in_([(2, "beta"), (3, "Gamma"), (2, "Gamma")])
+    assert await _titles(session, pairs) == ["Gamma", "beta"]
+
+
+async def test_like_on_an_integer_column_is_refused(
+    session: AsyncSession, tasks: list[Task]
+) -> None:
+    """LIKE on an integer column is an error (undefined_function 42883): cast it to text first."""
+    with pytest.raises(ProgrammingError) as caught:
+        await session.execute(select(Task.title).where(Task.priority.like("1%")))
+    assert sqlstate(caught.value) == "42883"
+
+
+async def test_sum_of_a_boolean_column_is_refused(session: AsyncSession) -> None:
+    """sum() over a boolean column is an error (42883): count rows with a filter instead."""
+    await session.execute(
+        insert(User), [{"email": "a@x.org", "name": "a"}, {"email": "b@x.org", "name": "b"}]
+    )
+    with pytest.raises(ProgrammingError) as caught:
+        await session.execute(select(func.sum(User.active)))
+    assert sqlstate(caught.value) == "42883"
+
+
+async def test_boolean_compared_with_integer_in_raw_sql_is_refused(session: AsyncSession) -> None:
+    """In raw SQL, ``active = 1`` is an error (boolean = integer, 42883): write ``active``."""
+    with pytest.raises(ProgrammingError) as caught:
+        await session.execute(text("SELECT count(*) FROM users WHERE active = 1"))
+    assert sqlstate(caught.value) == "42883"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, MissingGreenlet, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -206,3 +206,18 @@ async def test_changing_a_referenced_key_is_refused(session: AsyncSession, task:
         await session.execute(
             update(Project).where(Project.id == task.project_id).values(id=task.project_id + 10)
         )
+
+
+async def test_lazy_load_outside_await_raises_missing_greenlet(
+    session: AsyncSession, task: Task
+) -> None:
+    """Touching an unloaded relationship on an async session raises MissingGreenlet (wrapped in
+    StatementError by some drivers) instead of running a query; eager-load or refresh it."""
+    session.expunge_all()
+    loaded = await session.get(Task, task.id)
+    assert loaded is not None
+    with pytest.raises((MissingGreenlet, StatementError)) as caught:
+        _ = loaded.project.name
+    assert "greenlet" in str(caught.value)
+    await session.refresh(loaded, ["project"])
+    assert loaded.project.name == "Apollo"

@@ -397,3 +397,11 @@ async def test_for_update_nowait_fails_at_once_on_locked_row(
                 await other.rollback()
             await connection.rollback()
     assert sqlstate(refused.value) == LOCK_NOT_AVAILABLE
+
+
+async def test_read_only_transaction_refuses_writes(connection: AsyncConnection) -> None:
+    """In a transaction set READ ONLY, a write fails with read_only_sql_transaction (25006)."""
+    await connection.execute(text("SET TRANSACTION READ ONLY"))
+    with pytest.raises(DBAPIError) as refused:
+        await add_user(connection, "reader@example.com")
+    assert sqlstate(refused.value) == "25006"

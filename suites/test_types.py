@@ -211,3 +211,54 @@ async def test_text_refuses_nul_character(session: AsyncSession) -> None:
     session.add(TypedValue(text="before\x00after"))
     with pytest.raises(DBAPIError):
         await session.flush()
+
+
+# --- what a column accepts when raw SQL writes text into it --------------------------------------
+
+MALFORMED = {
+    "integer": ("big", "'wxyz'", "22P02"),
+    "numeric": ("amount", "'12.5 EUR'", "22P02"),
+    "date": ("day", "'not a date'", "22007"),
+    "impossible_date": ("day", "'2024-02-30'", "22008"),
+    "timestamp": ("naive_stamp", "'yesterday noon'", "22007"),
+    "boolean": ("flag", "'maybe'", "22P02"),
+    "uuid": ("key", "'not-a-uuid'", "22P02"),
+}
+
+
+@pytest.mark.parametrize("kind", list(MALFORMED))
+async def test_column_refuses_malformed_text(session: AsyncSession, kind: str) -> None:
+    """Raw SQL writing text that is not a value of the column's type is refused (a 22xxx
+    data exception): 'wxyz' into BIGINT, '2024-02-30' into DATE, 'maybe' into BOOLEAN, ..."""
+    column, literal_text, code = MALFORMED[kind]
+    with pytest.raises(DBAPIError) as caught:
+        await session.execute(text(f"INSERT INTO typed_values ({column}) VALUES ({literal_text})"))
+    assert sqlstate(caught.value) == code
+
+
+async def test_digits_in_quotes_are_stored_as_a_number(session: AsyncSession) -> None:
+    """Raw SQL writing '1234' (quoted) into a BIGINT column stores the number 1234."""
+    await session.execute(text("INSERT INTO typed_values (big) VALUES ('1234')"))
+    assert await session.scalar(select(TypedValue.big)) == 1234
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")], ids=["inf", "-inf"])
+async def test_double_round_trips_infinity(session: AsyncSession, value: float) -> None:
+    """DOUBLE PRECISION stores positive and negative infinity."""
+    assert (await _round_trip(session, ratio=value)).ratio == value
+
+
+async def test_double_round_trips_nan(session: AsyncSession) -> None:
+    """DOUBLE PRECISION stores NaN as NaN (not as NULL)."""
+    stored = (await _round_trip(session, ratio=float("nan"))).ratio
+    assert stored is not None
+    assert stored != stored  # NaN is the only float unequal to itself
+
+
+async def test_uuid_matches_hyphenated_text_in_raw_sql(session: AsyncSession) -> None:
+    """A UUID stored through the ORM is found by raw SQL comparing it with its usual
+    hyphenated text form."""
+    key = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    await _round_trip(session, key=key)
+    found = await session.scalar(text(f"SELECT count(*) FROM typed_values WHERE key = '{key}'"))
+    assert found == 1
