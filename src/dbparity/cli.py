@@ -1,4 +1,4 @@
-"""The ``dbparity`` command: list backends, check this machine, build reports.
+"""The ``dbparity`` command: list backends, check this machine, clean a server, build reports.
 
 Each subcommand is a plain function taking the parsed arguments and returning an exit code;
 errors a user can fix are printed as one line on stderr, never as a traceback.
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from dbparity import server_commands
 from dbparity.backends import BackendConfigError, load_backends
 
 Command = Callable[[argparse.Namespace], int]
@@ -25,30 +26,6 @@ def cmd_backends(args: argparse.Namespace) -> int:
             f"{backend.id:<20} {backend.label}{marker}; "
             f"{len(backend.divergences)} declared divergences"
         )
-    return 0
-
-
-def cmd_doctor(args: argparse.Namespace) -> int:
-    """Say which ways of getting a PostgreSQL server this machine has, without starting one."""
-    import os
-
-    from dbparity.provision.local_cluster import find_bindir
-    from dbparity.provision.postgres import URL_ENV
-
-    url = os.environ.get(URL_ENV)
-    print(f"{URL_ENV}: {'set' if url else 'not set'}")
-    try:
-        import docker
-
-        docker.from_env().ping()
-        print("Docker engine: answers (testcontainers will be used)")
-    except Exception as exc:
-        print(f"Docker engine: none ({exc.__class__.__name__})")
-    bindir = find_bindir()
-    print(f"PostgreSQL binaries: {bindir or 'not found'}")
-    if not url and bindir is None:
-        print("=> PostgreSQL backends would be NOT RUN on this machine", file=sys.stderr)
-        return 1
     return 0
 
 
@@ -88,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("backends", help=cmd_backends.__doc__).set_defaults(func=cmd_backends)
-    sub.add_parser("doctor", help=cmd_doctor.__doc__).set_defaults(func=cmd_doctor)
+    server_commands.add_parsers(sub)  # doctor, clean
     report = sub.add_parser("report", help=cmd_report.__doc__)
     report.add_argument(
         "results",

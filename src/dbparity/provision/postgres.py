@@ -16,7 +16,13 @@ import psycopg
 from psycopg import sql
 
 from dbparity.backends import Backend
-from dbparity.provision import NotProvisioned, ProvisionOptions, Target, UnsafeDatabaseURL
+from dbparity.provision import (
+    NotProvisioned,
+    ProvisionOptions,
+    Target,
+    UnsafeDatabaseURL,
+    leftovers,
+)
 from dbparity.provision.local_cluster import ClusterError, LocalCluster, find_bindir
 from dbparity.redact import redact
 
@@ -36,6 +42,8 @@ def provision(backend: Backend, options: ProvisionOptions, run_id: str) -> Itera
     with ExitStack() as stack:
         url, provisioner = _find_server(backend, options, stack)
         version, settings = _server_facts(url)
+        # Says "this run is live" to `dbparity clean` until the run's databases are dropped.
+        stack.enter_context(leftovers.run_marker(url, run_id))
         try:
             yield Target(backend.id, provisioner, url, run_id, version, settings)
         finally:
