@@ -12,6 +12,7 @@ from dbparity.plugin.checks import check_rootdir
 from dbparity.plugin.inputs import check_inputs
 from dbparity.plugin.results_path import claim_results_path
 from dbparity.plugin.run import RUN_KEY, DbparityRun
+from dbparity.plugin.server_watch import ServerWatch
 from dbparity.results import SUITE_KINDS, SuiteKind
 
 
@@ -83,3 +84,4 @@ def pytest_configure(config: pytest.Config) -> None:
     claim_results_path(config, run)  # before anything can fail: never a stale results file
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(run, "dbparity-run")
+    config.pluginmanager.register(ServerWatch(run), "dbparity-server-watch")

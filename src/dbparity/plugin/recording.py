@@ -22,6 +22,7 @@ import pytest
 from dbparity import results as results_format
 from dbparity.backends import Backend
 from dbparity.cases import case_properties, enforce_declaration, phase_outcome
+from dbparity.plugin.server_watch import server_gone
 from dbparity.provision import Target
 from dbparity.results import SuiteKind
 
@@ -43,6 +44,9 @@ class Recorder:
         if props is None:
             return
         found = phase_outcome(report, props.get("diverges"))
+        gone = server_gone(report)
+        if gone is not None:  # never conforms, diverges or fails: the server had died
+            found = ("error", f"{report.when}: {gone}")
         case = self.cases.get(report.nodeid)
         if case is None:
             case = results_format.Case(

@@ -1,0 +1,84 @@
+"""A server that dies mid-run turns every later case into ``error``, and the run ends at once.
+
+Without this, a dead server makes each later case fail on its own (some after a pool timeout
+of half a minute), and a failure can even look like a declared divergence. So, in every process
+that runs tests: when a phase fails (or fails as expected), the server is probed once; if it no
+longer accepts connections, that failure and every later phase are marked with the
+``dbparity_server_gone`` property, which the recorder turns into ``error``; and each later test
+fails at once in setup, before any fixture waits on the dead server.
+
+Only a failure to reach the server at all counts as gone (no SQLSTATE, or class 57P: shutting
+down); a server that answers with an error (too many connections, say) is alive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+import psycopg
+import pytest
+
+from dbparity.redact import redact
+
+if TYPE_CHECKING:
+    from dbparity.plugin.run import DbparityRun
+
+PROPERTY = "dbparity_server_gone"
+PROBE_TIMEOUT_S = 3
+
+
+def server_gone(report: pytest.TestReport) -> str | None:
+    """Why the server was gone when this phase ran, or None."""
+    for key, value in report.user_properties:
+        if key == PROPERTY and isinstance(value, str):
+            return value
+    return None
+
+
+class ServerWatch:
+    """Registered as a plugin next to the run, in the controller and in every worker."""
+
+    def __init__(self, run: DbparityRun) -> None:
+        self.run = run
+        self.gone = ""
+
+    def _probe(self) -> str:
+        """Empty when the server accepts a connection, else why not (one line, no password)."""
+        target = self.run.target
+        if target is None or self.run.backend.family == "sqlite":
+            return ""
+        try:
+            with psycopg.connect(
+                target.location, autocommit=True, connect_timeout=PROBE_TIMEOUT_S
+            ) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as exc:
+            state = getattr(exc, "sqlstate", None)
+            if state is None or state.startswith("57P"):
+                return " ".join(redact(str(exc)).split())[:300]
+        return ""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if self.gone:
+            pytest.fail(f"dbparity: not run, the server is gone: {self.gone}", pytrace=False)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Outermost: sees the report after the xfail and declaration handling."""
+        report: pytest.TestReport = yield
+        troubled = report.failed or (report.skipped and hasattr(report, "wasxfail"))
+        if not troubled:
+            return report
+        if not self.gone:
+            self.gone = self._probe()
+            if not self.gone:
+                return report
+        report.user_properties.append((PROPERTY, f"the server is gone: {self.gone}"))
+        if hasattr(report, "wasxfail"):  # a dead server is never the declared divergence
+            report.outcome = "failed"
+            del report.wasxfail
+        return report
