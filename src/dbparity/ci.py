@@ -30,8 +30,8 @@ from typing import Any
 from dbparity import results as results_format
 
 WORKFLOW = Path(".github/workflows/conformance.yml")
-POSTGRES_TAG = "postgresql"  # the backend family, which the noxfile puts in each session's tags
-IMAGE = "postgres:{version}-alpine"
+#: The tag of the noxfile's server-version sessions (``versions(<backend>-pg<version>)``).
+VERSION_TAG = "postgresql-version"
 REPORTS = Path("results/reports")  # where `nox -s report` writes
 REPORT_JSON = REPORTS / "results.json"
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -53,25 +53,25 @@ class CIError(RuntimeError):
 
 
 def plan_jobs(sessions: Sequence[Mapping[str, Any]], postgres_versions: Sequence[str]) -> list[Job]:
-    """One job per conformance session; PostgreSQL sessions once per server version.
+    """One job per conformance session (the PostgreSQL ones give the reference column), plus
+    one per server-version session (``versions(...)``, tagged ``postgresql-version``) whose
+    version is in ``postgres_versions``.
 
     A job's ``name`` is unique in the matrix: it names the job, its artifact and its results
-    file, so files from different jobs never collide when the report job merges them. With no
-    versions, a PostgreSQL job uses the backend's default image and is named like the backend,
-    exactly as a plain local run names its results file."""
+    file, so files from different jobs never collide when the report job merges them. A
+    conformance job is named like the backend, exactly as a plain local run names its results
+    file; a version job ``<backend>-pg<version>``, as ``nox -t versions`` names it."""
     jobs: list[Job] = []
     for session in sessions:
         tags = session.get("tags") or []
-        if "conformance" not in tags:
-            continue
-        backend = str(session["call_spec"]["backend"])
-        base = {"session": str(session["session"]), "backend": backend}
-        if POSTGRES_TAG in tags and postgres_versions:
-            for version in postgres_versions:
-                image = IMAGE.format(version=version)
-                jobs.append({**base, "name": f"{backend}-pg{version}", "image": image})
-        else:
-            jobs.append({**base, "name": backend, "image": ""})
+        call = session.get("call_spec") or {}
+        base = {"session": str(session["session"]), "backend": str(call.get("backend", ""))}
+        if VERSION_TAG in tags:
+            version = str(call["version"])
+            if version in postgres_versions:
+                jobs.append({**base, "name": f"{base['backend']}-pg{version}", "version": version})
+        elif "conformance" in tags:
+            jobs.append({**base, "name": base["backend"], "version": ""})
     names = [job["name"] for job in jobs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -364,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dbparity.ci", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     matrix = sub.add_parser("matrix", help=cmd_matrix.__doc__)
-    matrix.add_argument("--postgres-versions", default="", help="e.g. '14 15 16 17'")
+    matrix.add_argument("--postgres-versions", default="", help="e.g. '13 16 17 18'")
     matrix.set_defaults(func=cmd_matrix)
     rehearsal = sub.add_parser("rehearse", help="run the workflow's jobs here, then compare")
     rehearsal.add_argument("--root", default=".", help="the checkout to rehearse")

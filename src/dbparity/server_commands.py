@@ -54,8 +54,6 @@ def _server(url: str) -> tuple[str, bool]:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Say which ways of getting a PostgreSQL server this machine has, and check a given URL
     (guard, answer, version), without starting a run."""
-    from dbparity.provision.local_cluster import find_bindir
-
     problems = 0
     try:
         url, source = _url(args)
@@ -82,18 +80,34 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 problems += 1
     elif not problems:
         print(f"{URL_ENV}: not set (no --db-url)")
-    try:
-        import docker
-
-        docker.from_env().ping()
-        print("Docker engine: answers (testcontainers will be used)")
-    except Exception as exc:
-        print(f"Docker engine: none ({exc.__class__.__name__})")
-    bindir = find_bindir()
-    print(f"PostgreSQL binaries: {bindir or 'not found'}")
     if problems:
         return 1
-    if not url and bindir is None:
+    if url:
+        return 0
+    return _doctor_sources(args)
+
+
+def _doctor_sources(args: argparse.Namespace) -> int:
+    """One line per PostgreSQL backend: the source it would use here (container, local or
+    embedded cluster, at which version), and why the sources before it were passed over."""
+    from dbparity.backends import load_backends
+    from dbparity.provision import ProvisionOptions
+    from dbparity.provision.sources import SourceError, explain
+
+    backends = load_backends(args.backends_dir).values()
+    options = ProvisionOptions(
+        postgres_version=args.postgres_version, postgres_source=args.postgres_source
+    )
+    runs = True
+    for backend in [b for b in backends if b.family == "postgresql"]:
+        try:
+            line, ok = explain(backend.postgres_image, options)
+        except SourceError as exc:
+            print(f"dbparity doctor: {exc}", file=sys.stderr)
+            return 2
+        print(f"{backend.id}: {line}")
+        runs = runs and ok
+    if not runs:
         print("=> PostgreSQL backends would be NOT RUN on this machine", file=sys.stderr)
         return 1
     return 0
@@ -135,6 +149,10 @@ def cmd_clean(args: argparse.Namespace) -> int:
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     doctor = sub.add_parser("doctor", help=cmd_doctor.__doc__)
     add_url_options(doctor)
+    doctor.add_argument("--postgres-version", default=None, metavar="MAJOR")
+    doctor.add_argument(
+        "--postgres-source", default=None, choices=["auto", "container", "local", "embedded"]
+    )
     doctor.set_defaults(func=cmd_doctor)
     clean = sub.add_parser("clean", help=cmd_clean.__doc__)
     add_url_options(clean)

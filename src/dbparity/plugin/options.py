@@ -46,6 +46,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="IMAGE",
         help="container image when Docker is available (default: from the backend's TOML)",
     )
+    group.addoption(
+        "--postgres-version",
+        default=None,
+        metavar="MAJOR",
+        help="PostgreSQL major version to run (13, 15, 17 in containers; 15 and others from "
+        "local binaries; 16, 18 embedded); default: what the source has",
+    )
+    group.addoption(
+        "--postgres-source",
+        default=None,
+        choices=["auto", "container", "local", "embedded"],
+        help="where PostgreSQL comes from when no --db-url is given: container, local "
+        "(system binaries), embedded (dbparity[server]) or auto (that order; default)",
+    )
     parser.addini("dbparity_backend", "default backend id when --backend is not given")
     parser.addini(
         "dbparity_suite",

@@ -24,6 +24,7 @@ from dbparity.provision import (
     UnsafeDatabaseURL,
     provision,
 )
+from dbparity.provision.sources import SourceError
 from dbparity.results import SuiteKind
 
 TARGET_KEY = "dbparity_target"
@@ -86,10 +87,12 @@ class DbparityRun:
             db_url=self.config.getoption("db_url"),
             db_url_allow_any=self.config.getoption("db_url_allow_any"),
             postgres_image=self.config.getoption("postgres_image"),
+            postgres_version=self.config.getoption("postgres_version"),
+            postgres_source=self.config.getoption("postgres_source"),
         )
         try:
             self.target = self.stack.enter_context(provision(self.backend, options))
-        except UnsafeDatabaseURL as exc:
+        except (UnsafeDatabaseURL, SourceError) as exc:
             raise pytest.UsageError(str(exc)) from None
         except NotProvisioned as exc:
             self.not_run_reason = str(exc)

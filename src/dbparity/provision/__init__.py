@@ -32,6 +32,8 @@ class ProvisionOptions:
     db_url: str | None = None
     db_url_allow_any: bool = False
     postgres_image: str | None = None
+    postgres_version: int | str | None = None
+    postgres_source: str | None = None
 
 
 @dataclass(frozen=True)

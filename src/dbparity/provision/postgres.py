@@ -21,9 +21,12 @@ from dbparity.provision import (
     ProvisionOptions,
     Target,
     UnsafeDatabaseURL,
+    binaries,
+    container,
     leftovers,
+    sources,
 )
-from dbparity.provision.local_cluster import ClusterError, LocalCluster, find_bindir
+from dbparity.provision.local_cluster import ClusterError, LocalCluster
 from dbparity.redact import redact
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ def database_prefix(run_id: str) -> str:
 @contextmanager
 def provision(backend: Backend, options: ProvisionOptions, run_id: str) -> Iterator[Target]:
     with ExitStack() as stack:
-        url, provisioner = _find_server(backend, options, stack)
+        url, provisioner = _find_server(backend, options, stack, run_id)
         version, settings = _server_facts(url)
         # Says "this run is live" to `dbparity clean` until the run's databases are dropped.
         stack.enter_context(leftovers.run_marker(url, run_id))
@@ -50,53 +53,49 @@ def provision(backend: Backend, options: ProvisionOptions, run_id: str) -> Itera
             drop_run_databases(url, run_id)
 
 
-def _find_server(backend: Backend, options: ProvisionOptions, stack: ExitStack) -> tuple[str, str]:
+def _find_server(
+    backend: Backend, options: ProvisionOptions, stack: ExitStack, run_id: str
+) -> tuple[str, str]:
     explicit = options.db_url or os.environ.get(URL_ENV)
     if explicit:
         source = "--db-url" if options.db_url else URL_ENV
         return check_url(explicit, allow_any=options.db_url_allow_any, source=source), "url"
+    choice = sources.choose(options)
     reasons = []
-    image = options.postgres_image or os.environ.get(IMAGE_ENV) or backend.postgres_image
-    try:
-        return stack.enter_context(_container(image)), f"container {image}"
-    except NotProvisioned as exc:
-        reasons.append(str(exc))
-    bindir = find_bindir()
-    if bindir is None:
-        reasons.append("no PostgreSQL binaries (initdb) on PATH or under /usr/lib/postgresql")
-        raise NotProvisioned(
-            "; ".join(reasons) + f". Start Docker, install PostgreSQL, or pass --db-url / {URL_ENV}"
-        )
-    cluster = LocalCluster(bindir)
-    try:
-        cluster.start()
-    except ClusterError as exc:
-        raise NotProvisioned(f"local cluster from {bindir} failed: {exc}") from exc
-    stack.callback(cluster.stop)
-    log.info("local PostgreSQL cluster ready in %.2fs on port %s", cluster.startup_s, cluster.port)
-    return cluster.url, f"local-cluster {bindir}"
-
-
-@contextmanager
-def _container(image: str) -> Iterator[str]:
-    """A testcontainers PostgreSQL, when a Docker engine answers."""
-    try:
-        from docker.errors import DockerException
-        from testcontainers.community.postgres import PostgresContainer
-    except ImportError as exc:  # pragma: no cover - testcontainers is a dependency
-        raise NotProvisioned(f"testcontainers is not importable ({exc})") from exc
-    try:
-        container = PostgresContainer(image, driver=None)
-    except DockerException as exc:
-        raise NotProvisioned(f"no Docker engine answered ({exc.__class__.__name__})") from exc
-    try:
-        container.start()
-    except Exception as exc:
-        raise NotProvisioned(f"container {image} did not start: {redact(str(exc))}") from exc
-    try:
-        yield str(container.get_connection_url(driver=None))
-    finally:
-        container.stop()
+    if "container" in choice.order:
+        image = options.postgres_image or os.environ.get(IMAGE_ENV)
+        try:
+            running = stack.enter_context(
+                container.container(
+                    backend.postgres_image,
+                    image,
+                    choice.version,
+                    run_id,
+                    start_engine=choice.explicit,
+                )
+            )
+        except container.ContainerUnavailable as exc:
+            reasons.append(f"container: {redact(str(exc))}")
+        else:
+            log.info("container %s ready in %.2fs", running.image, running.ready_s)
+            return running.url, sources.describe_container(running)
+    for kind in ("system", "embedded"):
+        if kind not in choice.order:
+            continue
+        try:
+            found = binaries.find(choice.version, kinds=(kind,))
+        except LookupError as exc:
+            reasons.append(f"{kind}: {exc}")
+            continue
+        cluster = LocalCluster(found.bindir)
+        try:
+            cluster.start()
+        except ClusterError as exc:
+            raise NotProvisioned(f"local cluster from {found.describe()} failed: {exc}") from exc
+        stack.callback(cluster.stop)
+        log.info("%s ready in %.2fs on port %s", found.describe(), cluster.startup_s, cluster.port)
+        return cluster.url, sources.describe_cluster(found, cluster)
+    raise NotProvisioned("; ".join(reasons) + ". " + sources.HOW_TO_GET_ONE)
 
 
 def check_url(url: str, *, allow_any: bool, source: str = "--db-url") -> str:

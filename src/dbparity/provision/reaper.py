@@ -47,12 +47,19 @@ class Reaper:
     """The owner's handle on a watcher process; call :meth:`release` after cleaning up."""
 
     def __init__(
-        self, pids: list[int], paths: list[Path], *, new_directory: tuple[Path, str] | None = None
+        self,
+        pids: list[int],
+        paths: list[Path],
+        *,
+        new_directory: tuple[Path, str] | None = None,
+        containers: list[str] | None = None,
+        docker_host: str = "",
     ) -> None:
         argv = [sys.executable, "-m", "dbparity.provision.reaper"]
         argv += [f"--pid={pid}" for pid in pids] + [f"--path={path}" for path in paths]
         if new_directory is not None:
             argv += [f"--mkdtemp-in={new_directory[0]}", f"--mkdtemp-prefix={new_directory[1]}"]
+        argv += container_args(containers or [], docker_host)
         self._process = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
@@ -192,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--path", type=Path, action="append", default=[])
     parser.add_argument("--mkdtemp-in", type=Path, default=None)
     parser.add_argument("--mkdtemp-prefix", default="dbparity-")
+    add_container_options(parser)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
@@ -203,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
         paths.append(created)
     if sys.stdin.buffer.read() == DONE:  # read() returns at EOF: the owner is done or dead
         return
+    remove_containers(args.container, args.docker_host)
     for pid in args.pid:
         _stop(pid)
     stop_processes_in(paths)
@@ -212,6 +221,38 @@ def main(argv: list[str] | None = None) -> None:
     stop_processes_in(paths, timeout=1.0)
     for path in paths:
         shutil.rmtree(path, ignore_errors=True)
+
+
+# --- containers (provision/container.py): removed before any process or path is touched, so
+# an engine this run started (one of the pids) is still there to remove them.
+
+
+def container_args(containers: list[str], docker_host: str) -> list[str]:
+    argv = [f"--container={c}" for c in containers]
+    return [*argv, f"--docker-host={docker_host}"] if containers and docker_host else argv
+
+
+def add_container_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--container", action="append", default=[])
+    parser.add_argument("--docker-host", default="")
+
+
+def remove_containers(containers: list[str], docker_host: str) -> None:
+    """``docker rm -f`` each container (and its anonymous volumes); errors are ignored: the
+    container may be gone already."""
+    if not containers:
+        return
+    try:
+        import docker
+
+        client = docker.from_env(environment={"DOCKER_HOST": docker_host} if docker_host else None)
+    except Exception:
+        return
+    for container_id in containers:
+        try:
+            client.api.remove_container(container_id, force=True, v=True)
+        except Exception:
+            continue
 
 
 if __name__ == "__main__":
