@@ -53,3 +53,14 @@ def test_a_wrong_extension_is_one_line_naming_the_file(
     with pytest.raises(BackendConfigError, match=message) as caught:
         load_for_run(project(tmp_path, {name: text}), "application")
     assert str(tmp_path / name) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_dbparity_run_refuses_an_unknown_backend_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from dbparity.cli import main
+
+    assert main(["run", "--backends", "sqlite-memory,nope", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown backend 'nope'" in err
+    assert not list(tmp_path.iterdir())  # refused before anything ran

@@ -3,6 +3,9 @@ test that behaves differently, on the right side, and the verdict counts agreeme
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from dbparity.report import load_inputs, merge, render_markdown
@@ -57,10 +60,27 @@ def test_the_report_names_each_differing_test_on_the_right_side(
     project = UserProject(pytester)
     project.write("test_app.py", APP_TESTS)
     project.write("backends/sqlite-memory.toml", DECLARATIONS)
-    for backend in ("sqlite-memory", "postgres-asyncpg"):
-        result = project.run_on(backend)
-        # The broken test fails everywhere, so each run fails: the run never hides a failure.
-        assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    command = [sys.executable, "-m", "dbparity.cli", "run"]
+    command += ["--backends", "sqlite-memory,postgres-asyncpg", "-o", "results"]
+    command += ["--", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    run = subprocess.run(
+        command,
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    # The broken test fails everywhere, so the runs fail: `dbparity run` never hides a failure.
+    assert run.returncode == 1, run.stdout + run.stderr
+    progress = [line for line in run.stdout.splitlines() if line.startswith("[")]
+    assert [line.split(":")[0] for line in progress] == [
+        "[1/2] postgres-asyncpg",  # the reference first
+        "[1/2] postgres-asyncpg",
+        "[2/2] sqlite-memory",
+        "[2/2] sqlite-memory",
+    ]
+    assert "some tests failed in" in progress[1] and "sqlite-memory.log" in progress[3]
+    assert "2 tests behave differently on a stand-in" in run.stdout
     lite, pg = project.cases("sqlite-memory"), project.cases("postgres-asyncpg")
     assert project.results("sqlite-memory")["run"]["suite_kind"] == "application"
     assert not lite["app.pure_python"]["used_database"]
@@ -78,7 +98,7 @@ def test_the_report_names_each_differing_test_on_the_right_side(
     assert lite["app.case_insensitive_search"]["declared"]["reason"].startswith("SQLite has")
     assert lite["app.insert_and_read"]["outcome"] == "conforms"
 
-    merged = merge(load_inputs(project.path.glob("results/*.json")))
+    merged = merge(load_inputs(sorted(project.path.glob("results/*.json"))))
     pg_column, lite_column = merged.columns
     assert lite_column.verdict == "agrees with PostgreSQL on 2 of 4 behaviours"
     assert pg_column.verdict == "reference: 2 of 4 tests pass"
@@ -94,6 +114,10 @@ def test_the_report_names_each_differing_test_on_the_right_side(
     assert broken.startswith("Fails everywhere (broken tests): 1")
     assert "`app.always_broken`" in broken
     assert "1 tests did not use the database" in broken
+    assert (project.path / "results" / "report" / "compatibility.md").read_text("utf-8") == markdown
+    times = markdown.split("## Time of your suite\n", 1)[1].split("\n## ", 1)[0]
+    assert "| `postgres-asyncpg@PostgreSQL" in times and " 1.00× |" in times  # noqa: RUF001
+    assert "| `sqlite-memory@SQLite" in times
     top = markdown.split("## Summary")[0]
     assert "❌ unexpected failure ·" not in top
     # The declaration that no longer shows is flagged stale, judged against PostgreSQL.

@@ -194,8 +194,8 @@ def _check_keys(
             raise BackendConfigError(f"{path}: missing required key '{where}{key}'")
 
 
-#: The keys a file may hold when it only adds declarations to a shipped backend.
-_EXTENSION_KEYS = frozenset({"id", "diverges"})
+#: Keys that make a file a whole backend; a file with none of them extends a shipped one.
+_WHOLE_KEYS = frozenset(_REQUIRED) - {"id"}
 
 
 def load_for_run(explicit: Path | None, suite_kind: str) -> dict[str, Backend]:
@@ -224,8 +224,8 @@ def load_for_run(explicit: Path | None, suite_kind: str) -> dict[str, Backend]:
     backends = dict(base)
     for file in files:
         data = _read(file)
-        if set(data) <= _EXTENSION_KEYS:
-            extension = _extend(base, data, file)
+        if not _WHOLE_KEYS.intersection(data):
+            extension = _extend(base, data, file, suite_kind)
             backends[extension.id] = extension
         else:
             backend = _validate(data, file)
@@ -240,8 +240,9 @@ def _read(path: Path) -> dict[str, Any]:
         raise BackendConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
-def _extend(base: dict[str, Backend], data: dict[str, Any], path: Path) -> Backend:
-    """A shipped backend with a project's own declarations added to it."""
+def _extend(base: dict[str, Backend], data: dict[str, Any], path: Path, suite_kind: str) -> Backend:
+    """A shipped backend with a project's own declarations added to it, and any settings
+    table (``[sqlite]``, ``[postgres]``) it gives merged key by key over the shipped one."""
     backend_id = data.get("id", path.stem)
     if backend_id != path.stem:
         raise BackendConfigError(
@@ -254,13 +255,16 @@ def _extend(base: dict[str, Backend], data: dict[str, Any], path: Path) -> Backe
             "this file must describe a whole backend: add the keys id, label, family, "
             "dialect and provision"
         )
-    entries = data.get("diverges", {})
-    if not isinstance(entries, dict):
-        raise BackendConfigError(f"{path}: key 'diverges' must be a table")
-    divergences = dict(base[backend_id].divergences)
-    for case_id, entry in entries.items():
-        try:
-            divergences[case_id] = parse(case_id, entry, own=False)
-        except DeclarationError as exc:
-            raise BackendConfigError(f"{path}: {exc}") from None
-    return replace(base[backend_id], divergences=divergences, source=path)
+    shipped = _read(base[backend_id].source)
+    merged = {key: value for key, value in shipped.items() if key != "diverges"}
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "diverges":
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    backend = _validate(merged, path)
+    if suite_kind == "conformance":
+        backend = replace(
+            backend, divergences={**base[backend_id].divergences, **backend.divergences}
+        )
+    return backend

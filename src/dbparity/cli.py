@@ -1,4 +1,5 @@
-"""The ``dbparity`` command: list backends, check this machine, clean a server, build reports.
+"""The ``dbparity`` command: list backends, check this machine, clean a server, build reports,
+run a user's suite on every backend.
 
 Each subcommand is a plain function taking the parsed arguments and returning an exit code;
 errors a user can fix are printed as one line on stderr, never as a traceback.
@@ -58,6 +59,36 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run your own suite on every backend (or --backends ...), one pytest each, then write
+    the report: which tests behave differently on a stand-in, and each backend's time."""
+    from dbparity.matrix import MatrixError, run_matrix
+    from dbparity.report import load_inputs, write_reports
+    from dbparity.results import ResultsFileError
+
+    requested = [b for part in args.backends for b in part.split(",") if b]
+    try:
+        runs = run_matrix(requested, args.output, args.pytest_args, args.backends_dir)
+        files = [run.results for run in runs if run.wrote_results]
+        if not files:
+            print("dbparity run: no backend wrote results; see the logs above", file=sys.stderr)
+            return 2
+        merged, written = write_reports(load_inputs(files), args.output / "report")
+    except (MatrixError, ResultsFileError) as exc:
+        print(f"dbparity run: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"dbparity run: {exc.filename or args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    for column in merged.columns:
+        print(f"{column.key}: {column.verdict}")
+    differing = {d.case for d in merged.differing()}
+    print(f"{len(differing)} tests behave differently on a stand-in; report: {written[0]}")
+    if any(not run.wrote_results or run.exit_status not in (0, 1) for run in runs):
+        return 2
+    return 1 if any(run.exit_status for run in runs) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dbparity", description=__doc__)
     parser.add_argument(
@@ -86,11 +117,41 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, default=Path("reports"), help="directory (default: reports)"
     )
     report.set_defaults(func=cmd_report)
+    run = sub.add_parser(
+        "run",
+        help=cmd_run.__doc__,
+        usage="dbparity run [--backends ID,...] [-o DIR] [-- PYTEST ARGS]",
+    )
+    run.add_argument(
+        "--backends",
+        nargs="+",
+        default=[],
+        metavar="ID",
+        help="backend ids, space- or comma-separated (default: every backend)",
+    )
+    run.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("dbparity-results"),
+        help="directory for results, logs and report/ (default: dbparity-results)",
+    )
+    run.set_defaults(func=cmd_run, pytest_args=[])
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after "--" goes to pytest untouched (dbparity run -- -x -k api).
+    passthrough: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, passthrough = argv[:at], argv[at + 1 :]
     args = build_parser().parse_args(argv)
+    if passthrough:
+        if args.command != "run":
+            build_parser().error("arguments after '--' are for pytest, with `dbparity run` only")
+        args.pytest_args = passthrough
     func: Command = args.func
     try:
         return func(args)

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from dbparity.backends import Backend
@@ -138,6 +138,9 @@ async def session(
 async def dbparity_raw_connection(connection: AsyncConnection) -> Any:
     """The driver's own connection (an ``asyncpg.Connection``, a psycopg ``AsyncConnection``,
     an ``aiosqlite.Connection``) under the test's ``connection``: under ``rollback`` what it
-    does is inside the test's transaction and is rolled back with it."""
+    does is inside the test's transaction and is rolled back with it. One statement goes
+    through SQLAlchemy first: its asyncpg adapter opens the driver's transaction only then, and
+    without it what the raw connection does would be committed at once."""
+    await connection.execute(text("SELECT 1"))
     raw = await connection.get_raw_connection()
     return raw.driver_connection

@@ -7,7 +7,7 @@ column) and stays small whatever the number of cases, for CI step summaries;
 
 from __future__ import annotations
 
-from dbparity.report.differs import render_differs
+from dbparity.report.differs import render_differs, render_times
 from dbparity.report.merge import Column, Merged
 from dbparity.report.notes import number_notes
 from dbparity.report.outcomes import ATTENTION_LABELS, TERMS, VERDICT_RULE
@@ -23,7 +23,7 @@ def render_summary(merged: Merged, attention_limit: int | None = SUMMARY_ATTENTI
     is set (a few hundred bytes per column plus at most that many attention lines)."""
     parts = [TITLE]
     if merged.suite_kind == "application":  # a user's suite: what differs comes first
-        parts.append(render_differs(merged, limit=attention_limit))
+        parts += [render_differs(merged, limit=attention_limit), render_times(merged)]
     parts += [reference_statement(merged), _attention(merged, attention_limit)]
     parts.append(_summary_table(merged))
     return "\n\n".join(parts) + "\n"

@@ -68,6 +68,24 @@ def render_differs(merged: Merged, limit: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def render_times(merged: Merged) -> str:
+    """Each backend's wall time for the suite (its runs' durations, summed over shards), as a
+    ratio to PostgreSQL's: the speed half of the user's question."""
+    ran = [c for c in merged.columns if c.status == "run" and c.shards]
+    reference = next((c for c in ran if c.backend.reference), None)
+    base = sum(s.duration_s for s in reference.shards) if reference else 0.0
+    lines = ["## Time of your suite", ""]
+    lines += ["| Backend | Wall time | Ratio to PostgreSQL |", "| --- | ---: | ---: |"]
+    for column in ran:
+        seconds = sum(s.duration_s for s in column.shards)
+        ratio = f"{seconds / base:.2f}×" if base > 0 else "no PostgreSQL run"  # noqa: RUF001
+        lines.append(f"| `{column.key}` | {seconds:.1f} s | {ratio} |")
+    machines = {s.machine for c in ran for s in c.shards}
+    if len(machines) > 1:
+        lines += ["", "The runs come from different machines: the ratios compare them too."]
+    return "\n".join(lines)
+
+
 def _table(group: list[Differing], limit: int | None) -> list[str]:
     lines = [
         "| Test | Stand-in | On the stand-in | On PostgreSQL | Known |",
