@@ -1,19 +1,22 @@
-"""The generated index.html in Debian's headless Chromium (through Playwright): no console
-errors, the filters hide rows and columns (by clicking and from a linked URL fragment), and a
-click shows a cell's case id and reason."""
+"""The generated index.html in Debian's headless Chromium (through Playwright): readable without
+JavaScript (every suite's table there, a linked case opens its suite), no console errors, the
+filters hide rows and columns (by clicking and from a linked URL fragment), and a click shows
+a cell's case id and reason."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
-from dbparity.report import load_inputs, write_reports
-from tests.browser import Console
+from dbparity.report import expected_backends, load_inputs, merge, write_reports
+from dbparity.report.findings import stand_ins
+from tests.browser import VIEWPORT, Console
 
+ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "report"
-VISIBLE_ROWS = "tr[data-case]:visible"
+SHOWN_ROWS = "tr[data-case]:not([hidden])"
 LITE = "sqlite-memory@SQLite 3.40.1"
 
 
@@ -29,9 +32,29 @@ def visible_cells(page: Page, column: str) -> int:
     return page.locator(f"#matrix td[data-col='{column}']:visible").count()
 
 
+def test_without_javascript_every_row_is_there_and_a_linked_case_opens_its_suite(
+    browser: Browser, index: Path
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(index.as_uri())
+        assert page.locator("#filters").is_hidden()  # the filters need the script
+        assert page.locator("details.suite").count() == 3
+        assert page.locator("tr[data-case]").count() == 5
+        assert page.locator("tr[data-case]:visible").count() == 0  # suites start collapsed
+        page.locator("details[data-suite=crud] > summary").click()
+        assert page.locator("tr[data-case]:visible").count() == 2
+        page.goto(index.as_uri() + "#case-filters.like_case")
+        assert page.locator("#case-filters\\.like_case").is_visible()
+    finally:
+        context.close()
+
+
 def test_page_opens_without_console_errors(page: Page, console: Console, index: Path) -> None:
     page.goto(index.as_uri())
-    assert page.locator(VISIBLE_ROWS).count() == 5
+    assert page.locator("#filters").is_visible()
+    assert page.locator(SHOWN_ROWS).count() == 5
     assert page.locator("#showing").text_content() == "Showing 5 of 5 cases."
     assert console.errors == []
 
@@ -47,25 +70,27 @@ def test_the_console_check_can_fail(page: Page, console: Console, index: Path) -
 def test_unticking_a_suite_hides_its_rows(page: Page, console: Console, index: Path) -> None:
     page.goto(index.as_uri())
     page.locator("input[data-filter=suite][value=types]").click()
-    assert page.locator(VISIBLE_ROWS).count() == 3
+    assert page.locator(SHOWN_ROWS).count() == 3
     assert page.evaluate("location.hash") == "#suite=crud,filters"
-    assert page.locator("tbody[data-suite=types]").is_hidden()
+    assert page.locator("details[data-suite=types]").is_hidden()
     assert console.errors == []
 
 
 def test_unticking_a_backend_hides_its_column(page: Page, console: Console, index: Path) -> None:
     page.goto(index.as_uri())
-    assert visible_cells(page, LITE) == 5
+    page.locator("details[data-suite=crud] > summary").click()
+    assert visible_cells(page, LITE) == 2
     page.locator(f'input[data-filter=backend][value="{LITE}"]').click()
     assert visible_cells(page, LITE) == 0
-    assert page.locator(VISIBLE_ROWS).count() == 5
+    assert page.locator("tr[data-case]:visible").count() == 2
+    assert console.errors == []
 
 
 def test_a_linked_fragment_preselects_the_filters(
     page: Page, console: Console, index: Path
 ) -> None:
     page.goto(index.as_uri() + "#suite=crud&only=differences")
-    rows = page.locator(VISIBLE_ROWS).evaluate_all("rows => rows.map(r => r.dataset.case)")
+    rows = page.locator("tr[data-case]:visible").evaluate_all("rs => rs.map(r => r.dataset.case)")
     assert rows == ["crud.timestamp_is_aware"]
     assert console.errors == []
 
@@ -73,12 +98,33 @@ def test_a_linked_fragment_preselects_the_filters(
 def test_clicking_a_cell_shows_its_case_and_reason(
     page: Page, console: Console, index: Path
 ) -> None:
-    page.goto(index.as_uri())
+    page.goto(index.as_uri() + "#case-filters.like_case")
     assert page.locator("#detail").is_hidden()
     page.locator(f'tr[data-case="filters.like_case"] td[data-col="{LITE}"]').click()
     assert page.locator("#detail").is_visible()
     assert page.locator("#detail-case").text_content() == "filters.like_case"
     assert page.locator("#detail-reason").text_content() == "AssertionError: 3 != 2 | rows"
-    assert page.locator("#detail-outcome").text_content() == "❌ unexpected failure"
+    assert page.locator("#detail-outcome").text_content() == "unexpected failure, silent drift"
     assert page.locator("#speed p").text_content() == "hook"
+    assert console.errors == []
+
+
+def test_the_committed_page_shows_false_confidence_on_the_first_screen(
+    page: Page, console: Console
+) -> None:
+    """The done-when of the report: a visitor of the committed index.html sees, without
+    scrolling, which behaviours give false confidence on a stand-in; and the page lists every
+    one of them the committed results hold."""
+    files = [p for p in (ROOT / "reports" / "inputs").glob("*.json") if "bench-" not in p.name]
+    merged = merge(load_inputs(files), expected_backends(ROOT / "backends"))
+    expected = [f.case for s in stand_ins(merged) for f in s.groups["false-confidence"]]
+    assert expected, "the committed run has no false-confidence difference at all?"
+    page.goto((ROOT / "reports" / "index.html").as_uri())
+    tables = page.locator("table.findings[data-consequence=false-confidence]")
+    first_row = tables.first.locator("tbody tr").first
+    box = first_row.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= VIEWPORT[1]
+    assert "false confidence" in (tables.first.locator("caption").text_content() or "")
+    listed = tables.locator("tbody tr th code").all_text_contents()
+    assert sorted(listed) == sorted(expected)
     assert console.errors == []

@@ -17,6 +17,7 @@ from dbparity.report.compatibility import render_markdown, render_summary
 from dbparity.report.html import render_html
 from dbparity.report.jsondata import dumps as render_json
 from dbparity.report.merge import Merged, check_types, merge
+from dbparity.report.sections import Section, extra_sections
 from dbparity.results import BackendInfo, Results, ResultsFileError
 
 __all__ = [
@@ -71,16 +72,17 @@ def reports_from_files(
     """Every report's text, by file name, from results files and benchmark files (those named
     ``bench-*.json`` among ``files``, plus ``bench``); speed.md only when there are benchmark
     files. Raises ``ResultsFileError`` or ``SpeedInputError`` naming a file it cannot use."""
-    from dbparity.report.speed import speed_report
+    from dbparity.report import speed as speed_report
 
     files = list(files)
     bench_files = [*bench, *(p for p in files if p.name.startswith(BENCH_PREFIX))]
     results_files = [p for p in files if not p.name.startswith(BENCH_PREFIX)]
-    speed = speed_report(bench_files, results_files) if bench_files else None
+    speed = speed_report.build_speed_report(bench_files, results_files) if bench_files else None
     merged = merge(load_inputs(results_files), expected)
-    texts = _texts(merged, speed_html=speed[1] if speed else None)
+    speed_html = speed_report.render_html_section(speed) if speed else None
+    texts = _texts(merged, speed_html, extra_sections(merged, speed))
     if speed:
-        texts["speed.md"] = speed[0]
+        texts["speed.md"] = speed_report.render_markdown(speed)
     return merged, texts
 
 
@@ -108,10 +110,12 @@ def write_texts(texts: dict[str, str], out_dir: Path) -> list[Path]:
     return written
 
 
-def _texts(merged: Merged, speed_html: str | None) -> dict[str, str]:
+def _texts(
+    merged: Merged, speed_html: str | None, sections: Sequence[Section] = ()
+) -> dict[str, str]:
     return {
-        "compatibility.md": render_markdown(merged),
+        "compatibility.md": render_markdown(merged, sections),
         "summary.md": render_summary(merged),
-        "index.html": render_html(merged, speed_html=speed_html),
+        "index.html": render_html(merged, speed_html=speed_html, sections=sections),
         "results.json": render_json(merged),
     }

@@ -1,16 +1,23 @@
 """The compatibility report as GitHub-flavoured markdown.
 
-:func:`render_summary` is the compact part (reference, what needs attention, one line per
-column) and stays small whatever the number of cases, for CI step summaries;
-:func:`render_markdown` adds the legend, the matrix and the numbered notes.
+:func:`render_markdown` leads with the answer: per stand-in, the differences from PostgreSQL
+(false confidence, then false alarm, then silent drift), each with its reason and what to do;
+then what needs attention, the summary, the legend, the full matrix (an anchor per case) and
+the numbered notes. :func:`render_summary` is the compact part (counts of differences, what
+needs attention, one line per column) and stays small whatever the number of cases, for CI
+step summaries.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dbparity.report.differs import render_differs, render_times
-from dbparity.report.merge import Column, Merged
+from dbparity.report.findings import StandIn, anchor, difference, stand_ins
+from dbparity.report.merge import Cell, Column, Merged
 from dbparity.report.notes import number_notes
-from dbparity.report.outcomes import ATTENTION_LABELS, TERMS, VERDICT_RULE
+from dbparity.report.outcomes import ATTENTION_LABELS, CONSEQUENCES, TERMS, VERDICT_RULE
+from dbparity.report.sections import Section
 
 TITLE = "# dbparity compatibility report"
 #: The summary lists this many attention items at most, then says how many more there are.
@@ -21,18 +28,30 @@ _REASON_LIMIT = 300
 def render_summary(merged: Merged, attention_limit: int | None = SUMMARY_ATTENTION_LIMIT) -> str:
     """Reference, attention list and summary table; bounded in size when ``attention_limit``
     is set (a few hundred bytes per column plus at most that many attention lines)."""
-    parts = [TITLE]
-    if merged.suite_kind == "application":  # a user's suite: what differs comes first
-        parts += [render_differs(merged, limit=attention_limit), render_times(merged)]
-    parts += [reference_statement(merged), _attention(merged, attention_limit)]
-    parts.append(_summary_table(merged))
+    parts = [TITLE, reference_statement(merged), _differences_overview(merged, attention_limit)]
+    if merged.suite_kind == "application":
+        parts.append(render_times(merged))
+    parts += [_attention(merged, attention_limit), _summary_table(merged)]
     return "\n\n".join(parts) + "\n"
 
 
-def render_markdown(merged: Merged) -> str:
-    """The full report: the summary without a limit, then legend, matrix and notes."""
+def render_markdown(merged: Merged, sections: Sequence[Section] = ()) -> str:
+    """The full report: differences first, then any extra ``sections``, attention, summary,
+    legend, matrix, notes."""
     notes = number_notes(merged)
-    parts = [render_summary(merged, attention_limit=None).rstrip("\n"), _legend()]
+    parts = [TITLE, reference_statement(merged)]
+    if merged.attention:
+        count = len(merged.attention)
+        parts.append(
+            f"> **{count} {'item needs' if count == 1 else 'items need'} attention** (runs or "
+            "cases that did not give a clean answer): see [Needs attention](#needs-attention)."
+        )
+    if merged.suite_kind == "application":  # a user's suite: each test across the stand-ins
+        parts += [render_differs(merged), render_times(merged)]
+    else:
+        parts.append(_differences(stand_ins(merged)))
+    parts += [section.markdown.strip("\n") for section in sections]
+    parts += [_attention(merged, None), _summary_table(merged), _legend()]
     parts.append(_matrix(merged, notes))
     if notes:
         parts.append(_notes(notes))
@@ -63,6 +82,67 @@ def reference_statement(merged: Merged) -> str:
 
 def column_heading(column: Column) -> str:
     return f"`{column.backend.id}`<br>{_cell_text(column.title)}"
+
+
+def _differences(found: list[StandIn]) -> str:
+    kinds = ", then ".join(f"**{term.word}** ({term.meaning})" for term in CONSEQUENCES.values())
+    lines = [
+        "## Differences from PostgreSQL",
+        "",
+        f"What each stand-in gets wrong, the dangerous kind first: {kinds}. Each behaviour "
+        "links to its row in the [matrix](#matrix).",
+    ]
+    if not found:
+        lines += ["", "No stand-in in these results: only the reference ran."]
+    for stand_in in found:
+        column = stand_in.column
+        lines += ["", f"### {column_name(column)}", ""]
+        if column.status != "run":
+            lines.append(f"Not run ({_short(column.reason)}): nothing is known about it.")
+            continue
+        lines.append(f"{_sentence(column.verdict)}. {_counts(stand_in)}.")
+        for key, term in CONSEQUENCES.items():
+            findings = stand_in.groups[key]
+            if not findings:
+                continue
+            lines += ["", f"#### {term.word.capitalize()} ({len(findings)})", ""]
+            lines += [_table_row(["Behaviour", "Why", "What to do"]), "| --- | --- | --- |"]
+            for f in findings:
+                behaviour = f"[{_cell_text(f.title)}](#{anchor(f.case)})<br><sub>`{f.case}`</sub>"
+                lines.append(_table_row([behaviour, _cell_text(f.reason), _cell_text(f.remedy)]))
+    return "\n".join(lines)
+
+
+def _differences_overview(merged: Merged, limit: int | None) -> str:
+    if merged.suite_kind == "application":
+        return render_differs(merged, limit=limit)
+    found = stand_ins(merged)
+    lines = ["## Differences from PostgreSQL", ""]
+    for stand_in in found:
+        if stand_in.column.status == "run":
+            lines.append(f"- {column_name(stand_in.column)}: {_counts(stand_in)}")
+        else:
+            lines.append(f"- {column_name(stand_in.column)}: not run")
+    if not found:
+        lines.append("No stand-in in these results: only the reference ran.")
+    lines += ["", "Each with its reason and what to do: see compatibility.md or index.html."]
+    return "\n".join(lines)
+
+
+def column_name(column: Column) -> str:
+    return f"`{column.backend.id}`: {_cell_text(column.title)}"
+
+
+def _counts(stand_in: StandIn) -> str:
+    if not stand_in.total:
+        return "No differences from PostgreSQL"
+    return " · ".join(
+        f"{term.word} {stand_in.count(key)}" for key, term in CONSEQUENCES.items()
+    ).capitalize()
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _attention(merged: Merged, limit: int | None) -> str:
@@ -130,6 +210,7 @@ def _summary_table(merged: Merged) -> str:
 def _legend() -> str:
     lines = ["## Legend", ""]
     lines += [f"- {term.label}: {term.meaning}." for term in TERMS.values()]
+    lines += [f"- **{term.word}**: {term.meaning}." for term in CONSEQUENCES.values()]
     lines.append(
         "- **failing** in the summary counts unexpected failures, stale expectations, errors "
         "and conflicts."
@@ -150,15 +231,23 @@ def _matrix(merged: Merged, notes: dict[str, int]) -> str:
         lines.append(_table_row(["Case", *(column_heading(c) for c in merged.columns)]))
         lines.append(_table_row(["---"] * (len(merged.columns) + 1)))
         for row in rows:
-            cells = [f"{_cell_text(row.title)}<br><sub>`{row.id}`</sub>"]
+            title = f'<a id="{anchor(row.id)}"></a>{_cell_text(row.title)}'
+            cells = [f"{title}<br><sub>`{row.id}`</sub>"]
             for column in merged.columns:
                 cell = row.cells[column.key]
-                text = TERMS[cell.outcome].label
+                text = cell_label(cell)
                 if cell.reason:
                     text += f" [^{notes[cell.reason]}]"
                 cells.append(text)
             lines.append(_table_row(cells))
     return "\n".join(lines)
+
+
+def cell_label(cell: Cell) -> str:
+    """The outcome in words, and what the difference means when there is one."""
+    consequence = CONSEQUENCES.get(difference(cell) or "")
+    word = TERMS[cell.outcome].label
+    return f"{word}: **{consequence.word}**" if consequence else word
 
 
 def _notes(notes: dict[str, int]) -> str:
@@ -176,8 +265,9 @@ def _one_line(text: str) -> str:
 
 
 def _cell_text(text: str) -> str:
-    """Text that cannot break a table: one line, pipes escaped."""
-    return _one_line(text).replace("|", "\\|")
+    """Text that cannot break a table: one line, pipes escaped, and no HTML (a message such
+    as "DID NOT RAISE <class ...>" would otherwise vanish as an unknown tag)."""
+    return _one_line(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _short(text: str) -> str:

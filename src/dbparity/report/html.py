@@ -2,18 +2,23 @@
 
 The page is rendered with Jinja2 (autoescaped) from ``templates/index.html.j2``; styling and
 the filter script are inlined from the same folder, so the file works when opened from disk,
-from a CI artifact or from GitHub Pages.
+from a CI artifact or from GitHub Pages. It leads with the differences per stand-in; the full
+matrix follows, one collapsed ``<details>`` per suite. Everything is readable without
+JavaScript (the script adds the filters and the cell detail panel) and printable.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jinja2
 
+from dbparity.report.findings import anchor, difference, stand_ins
 from dbparity.report.merge import Merged
 from dbparity.report.notes import number_notes
-from dbparity.report.outcomes import ATTENTION_LABELS, TERMS, VERDICT_RULE
+from dbparity.report.outcomes import ATTENTION_LABELS, CONSEQUENCES, TERMS, VERDICT_RULE
+from dbparity.report.sections import Section
 
 
 def _environment() -> jinja2.Environment:
@@ -27,11 +32,14 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_html(merged: Merged, speed_html: str | None = None) -> str:
+def render_html(
+    merged: Merged, speed_html: str | None = None, sections: Sequence[Section] = ()
+) -> str:
     """The page. ``speed_html`` is the hook for the speed report: trusted HTML (rendered
-    unescaped) placed in a ``<section id="speed">`` after the notes; None leaves it out."""
+    unescaped) placed in a ``<section id="speed">`` after the notes; None leaves it out.
+    ``sections`` go after the differences (see :mod:`dbparity.report.sections`)."""
     template = _environment().get_template("index.html.j2")
-    return template.render(**_context(merged), speed_html=speed_html)
+    return template.render(**_context(merged), speed_html=speed_html, sections=sections)
 
 
 def _context(merged: Merged) -> dict[str, Any]:
@@ -65,19 +73,32 @@ def _context(merged: Merged) -> dict[str, Any]:
             for column in merged.columns:
                 cell = row.cells[column.key]
                 term = TERMS[cell.outcome]
+                consequence = difference(cell)
                 cells.append(
                     {
                         "col": column.key,
                         "outcome": cell.outcome,
-                        "symbol": term.symbol,
                         "word": term.word,
+                        "consequence": consequence if consequence in CONSEQUENCES else None,
+                        "consequence_word": CONSEQUENCES[consequence].word
+                        if consequence in CONSEQUENCES
+                        else "",
                         "reason": cell.reason,
                         "note": notes.get(cell.reason) if cell.reason else None,
                     }
                 )
-            differs = any(cell["outcome"] != "conforms" for cell in cells)
-            rows.append({"id": row.id, "title": row.title, "cells": cells, "differs": differs})
-        suites.append({"name": suite, "rows": rows})
+            differs = any(cell["outcome"] != "conforms" or cell["consequence"] for cell in cells)
+            rows.append(
+                {
+                    "id": row.id,
+                    "anchor": anchor(row.id),
+                    "title": row.title,
+                    "cells": cells,
+                    "differs": differs,
+                }
+            )
+        differing = sum(1 for r in rows if r["differs"])
+        suites.append({"name": suite, "rows": rows, "differing": differing})
     attention = [
         {
             "kind": a.kind,
@@ -94,6 +115,11 @@ def _context(merged: Merged) -> dict[str, Any]:
         if c.status == "run"
     ]
     return {
+        "standins": _stand_ins(merged),
+        "consequences": [
+            {"key": key, "word": t.word, "meaning": t.meaning, "short": t.short}
+            for key, t in CONSEQUENCES.items()
+        ],
         "reference": reference,
         "attention": attention,
         "columns": columns,
@@ -107,9 +133,42 @@ def _context(merged: Merged) -> dict[str, Any]:
         "suites": suites,
         "total": len(merged.rows),
         "terms": [
-            {"outcome": key, "symbol": t.symbol, "word": t.word, "meaning": t.meaning}
-            for key, t in TERMS.items()
+            {"outcome": key, "word": t.word, "meaning": t.meaning} for key, t in TERMS.items()
         ],
         "verdict_rule": VERDICT_RULE,
         "notes": list(notes),
     }
+
+
+def _stand_ins(merged: Merged) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": s.column.backend.id,
+            "key": s.column.key,
+            "label": s.column.backend.label,
+            "title": s.column.title,
+            "run": s.column.status == "run",
+            "reason": s.column.reason,
+            "verdict": s.column.verdict,
+            "total": s.total,
+            "groups": [
+                {
+                    "key": key,
+                    "word": term.word,
+                    "meaning": term.meaning,
+                    "findings": [
+                        {
+                            "case": f.case,
+                            "anchor": anchor(f.case),
+                            "title": f.title,
+                            "reason": f.reason,
+                            "remedy": f.remedy,
+                        }
+                        for f in s.groups[key]
+                    ],
+                }
+                for key, term in CONSEQUENCES.items()
+            ],
+        }
+        for s in stand_ins(merged)
+    ]

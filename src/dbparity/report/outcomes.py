@@ -1,5 +1,6 @@
-"""The report's vocabulary: what each cell says, as a symbol and a word, and what counts as
-agreeing with PostgreSQL. Markdown and HTML both read it, so they can never disagree."""
+"""The report's vocabulary: what each cell says, in words (no emoji: they render as empty boxes
+where no emoji font is installed), what each kind of difference means to a user, and what
+counts as agreeing with PostgreSQL. Markdown and HTML both read it, so they cannot disagree."""
 
 from __future__ import annotations
 
@@ -20,48 +21,45 @@ UNCHECKED: tuple[str, ...] = ("not-applicable", "not-run")
 
 #: Labels of the attention kinds that are not cell outcomes.
 ATTENTION_LABELS = {
-    "missing": "⬜ missing cases",
-    "incomplete": "✂️ cut short",
-    "no-database": "🔌 no database",
+    "missing": "missing cases",
+    "incomplete": "cut short",
+    "no-database": "no database",
 }
 
 
 @dataclass(frozen=True)
 class Term:
-    symbol: str
     word: str
     meaning: str
+    #: A few words for where space is short (the first screen).
+    short: str = ""
 
     @property
     def label(self) -> str:
-        return f"{self.symbol} {self.word}"
+        return self.word
 
 
 TERMS: dict[str, Term] = {
-    "conforms": Term("✅", "conforms", "behaves as PostgreSQL does"),
+    "conforms": Term("conforms", "behaves as PostgreSQL does"),
     "diverges": Term(
-        "🔶",
         "diverges",
         "differs from PostgreSQL exactly as the backend's TOML declares; the note gives the reason",
     ),
     "unexpected-failure": Term(
-        "❌",
         "unexpected failure",
         "failed without a declared divergence: an undocumented difference or a broken case",
     ),
     "stale-expectation": Term(
-        "⚠️",
         "stale expectation",
         "declared to diverge but behaved as PostgreSQL does: the TOML entry is out of date",
     ),
-    "error": Term("💥", "error", "the case could not be run (setup or teardown failed)"),
+    "error": Term("error", "the case could not be run (setup or teardown failed)"),
     "conflict": Term(
-        "❓",
         "conflict",
         "results files of the same backend and server version disagree on this case",
     ),
-    "not-applicable": Term("➖", "not applicable", "skipped on this backend, with why"),  # noqa: RUF001
-    "not-run": Term("⬜", "not run", "no result: the backend did not run, or this case is missing"),
+    "not-applicable": Term("not applicable", "skipped on this backend, with why"),
+    "not-run": Term("not run", "no result: the backend did not run, or this case is missing"),
 }
 assert set(TERMS) == set(CELL_OUTCOMES)
 
@@ -73,3 +71,24 @@ VERDICT_RULE = (
     "nothing was learnt about them. A case that fails on every backend is a broken test, not "
     "a difference."
 )
+
+
+#: What a difference from PostgreSQL means to a user, in the order the reports list them: the
+#: dangerous kind first. Keys are the consequences of divergence declarations.
+CONSEQUENCES: dict[str, Term] = {
+    "false-confidence": Term(
+        "false confidence",
+        "the stand-in accepts what PostgreSQL rejects: your tests pass, production fails",
+        "passes here, fails on PostgreSQL",
+    ),
+    "false-alarm": Term(
+        "false alarm",
+        "the stand-in rejects what PostgreSQL accepts: a test fails that would pass in production",
+        "fails here, passes on PostgreSQL",
+    ),
+    "silent-drift": Term(
+        "silent drift",
+        "both succeed with different results: your tests check what production does not return",
+        "both succeed, with different results",
+    ),
+}

@@ -1,12 +1,16 @@
-// Filters (suites, backends, only differences) and the cell detail panel. The filter state
-// lives in the URL fragment, e.g. #suite=crud&backend=sqlite-memory%40SQLite%203.40.1, so a
-// filtered view can be linked; a listed suite or backend is shown and the others are hidden.
+// An improvement on a page that works without it: the filters (suites, backends, only
+// differences), the cell detail panel, opening the suite of a linked case, and opening every
+// suite before printing. The filter state lives in the URL fragment, e.g.
+// #suite=crud&backend=sqlite-memory%40SQLite%203.40.1, so a filtered view can be linked; a
+// fragment without "=" is an anchor (#case-crud.insert) and is left to the browser.
 (function () {
   "use strict";
+  var form = document.getElementById("filters");
   var boxes = Array.prototype.slice.call(document.querySelectorAll("input[data-filter]"));
   var onlyDifferences = document.getElementById("only-differences");
   var showing = document.getElementById("showing");
   var detail = document.getElementById("detail");
+  var suites = Array.prototype.slice.call(document.querySelectorAll("details.suite"));
 
   function unchecked(kind) {
     var hidden = {};
@@ -25,7 +29,7 @@
   function apply() {
     var hiddenSuites = unchecked("suite");
     var hiddenColumns = unchecked("backend");
-    document.querySelectorAll("#summary [data-col], #matrix [data-col]").forEach(function (el) {
+    document.querySelectorAll("#summary [data-col], #matrix [data-col], #differences [data-col]").forEach(function (el) {
       el.hidden = Boolean(hiddenColumns[el.dataset.col]);
     });
     var shown = 0;
@@ -37,18 +41,20 @@
       total += 1;
       if (!hide) { shown += 1; }
     });
-    document.querySelectorAll("tbody[data-suite]").forEach(function (body) {
-      body.hidden = !body.querySelector("tr[data-case]:not([hidden])");
+    suites.forEach(function (suite) {
+      var any = Boolean(suite.querySelector("tr[data-case]:not([hidden])"));
+      suite.hidden = !any;
+      if (onlyDifferences.checked && any) { suite.open = true; }
     });
     showing.textContent = "Showing " + shown + " of " + total + " cases.";
   }
 
   function saveState() {
     var parts = [];
-    var suites = checkedValues("suite");
+    var suiteValues = checkedValues("suite");
     var backends = checkedValues("backend");
-    if (suites.length !== boxes.filter(function (b) { return b.dataset.filter === "suite"; }).length) {
-      parts.push("suite=" + suites.join(","));
+    if (suiteValues.length !== boxes.filter(function (b) { return b.dataset.filter === "suite"; }).length) {
+      parts.push("suite=" + suiteValues.join(","));
     }
     if (backends.length !== boxes.filter(function (b) { return b.dataset.filter === "backend"; }).length) {
       parts.push("backend=" + backends.join(","));
@@ -59,7 +65,7 @@
 
   function loadState() {
     var hash = location.hash.replace(/^#/, "");
-    if (!hash || hash.indexOf("=") < 0) { return; }
+    if (!/^(suite|backend|only)=/.test(hash)) { return; }
     hash.split("&").forEach(function (part) {
       var pair = part.split("=");
       var key = pair[0];
@@ -74,6 +80,16 @@
     });
   }
 
+  function revealTarget() {
+    var id = decodeURIComponent(location.hash.replace(/^#/, ""));
+    var target = id && document.getElementById(id);
+    var suite = target && target.closest("details.suite");
+    if (suite && !suite.open) {
+      suite.open = true;
+      target.scrollIntoView();
+    }
+  }
+
   function showDetail(cell) {
     var row = cell.closest("tr");
     document.getElementById("detail-case").textContent = row.dataset.case;
@@ -86,7 +102,7 @@
   boxes.concat([onlyDifferences]).forEach(function (box) {
     box.addEventListener("change", function () { apply(); saveState(); });
   });
-  var matrix = document.querySelector("#matrix table");
+  var matrix = document.getElementById("matrix");
   matrix.addEventListener("click", function (event) {
     var cell = event.target.closest("td[data-outcome]");
     if (cell && !event.target.closest("a")) { showDetail(cell); }
@@ -96,6 +112,17 @@
     if (cell && event.key === "Enter") { showDetail(cell); }
   });
   document.getElementById("detail-close").addEventListener("click", function () { detail.hidden = true; });
+  var closed = [];
+  window.addEventListener("beforeprint", function () {
+    closed = suites.filter(function (suite) { return !suite.open; });
+    closed.forEach(function (suite) { suite.open = true; });
+  });
+  window.addEventListener("afterprint", function () {
+    closed.forEach(function (suite) { suite.open = false; });
+  });
+  window.addEventListener("hashchange", revealTarget);
+  form.hidden = false;
   loadState();
   apply();
+  revealTarget();
 }());
