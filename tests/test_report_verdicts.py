@@ -70,8 +70,10 @@ def test_a_users_suite_is_judged_against_what_postgresql_did() -> None:
     assert cell(merged, "app.too_long", "postgres-asyncpg") == (None, None)
     lite = merged.columns[1]
     # insert and broken agree; too_long and ilike do not; pure and only_pg are not compared.
-    assert lite.verdict == "agrees with PostgreSQL on 2 of 4 behaviours"
-    assert merged.columns[0].verdict == "reference: 2 of 4 tests pass"
+    apart = " (1 test without the database left out)"
+    assert lite.verdict == "agrees with PostgreSQL on 2 of 4 behaviours" + apart
+    assert merged.columns[0].verdict == "reference: 2 of 4 tests pass" + apart
+    assert lite.counts["conforms"] == 3  # insert, too_long, only_pg: app.pure is apart
     # A failure on PostgreSQL is the application's outcome, not "unexpected" on the reference.
     assert not [a for a in merged.attention if a.kind == "unexpected-failure"]
 
@@ -79,14 +81,14 @@ def test_a_users_suite_is_judged_against_what_postgresql_did() -> None:
     first = markdown.split("\n## ", 2)[1]
     assert first.startswith("Differs from PostgreSQL")
     groups = first.split("\n### ")
-    assert groups[1].startswith("Passes here, fails on PostgreSQL (false confidence): 1")
+    assert groups[1].startswith("Passes here, fails on PostgreSQL (false confidence): 1 test\n")
     assert "`app.too_long`" in groups[1]
     assert "sqlalchemy.exc.DBAPIError: value too long for type varchar(5)" in groups[1]
     assert groups[2].startswith("Fails here only (false alarm): 1") and "`app.ilike`" in groups[2]
     assert groups[3].startswith("Skipped or errored on one side only: 1")
     assert "`app.only_pg`" in groups[3]
     assert groups[4].startswith("Fails everywhere (broken tests): 1") and "app.broken" in groups[4]
-    assert "1 tests did not use the database" in groups[4]
+    assert "1 test did not use the database" in groups[4]
 
 
 def test_a_declared_difference_in_a_users_suite_is_known_then_stale() -> None:
@@ -163,3 +165,12 @@ def test_conformance_and_application_results_are_not_mixed() -> None:
                 ("lite.json", results(LITE, "application", [])),
             ]
         )
+
+
+def test_old_results_without_a_suite_kind_take_their_companions_kind() -> None:
+    old = results(LITE, "application", [case("app.x", "conforms")])
+    old.run.suite_kind = ""  # written before the kind was recorded
+    merged = merge([("pg.json", results(PG, "application", [])), ("old.json", old)])
+    assert merged.suite_kind == "application"
+    alone = merge([("old.json", old)])
+    assert alone.suite_kind == "conformance"

@@ -8,7 +8,7 @@ error), then the broken tests (failing everywhere) and the tests that never touc
 
 from __future__ import annotations
 
-from dbparity.report.merge import Merged
+from dbparity.report.merge import Merged, tests
 from dbparity.report.verdicts import GROUPS, Differing
 
 TITLE = "## Differs from PostgreSQL"
@@ -32,9 +32,9 @@ def render_differs(merged: Merged, limit: int | None = None) -> str:
             f"({compared} database test outcomes compared)."
         )
     else:
-        tests = len({d.case for d in found})
+        differ = tests(len({d.case for d in found}))
         lines.append(
-            f"**{tests} tests** behave differently on a stand-in than on PostgreSQL, the "
+            f"**{differ}** behave differently on a stand-in than on PostgreSQL, the "
             "reference. Declared differences (your backend files) are marked *known*."
         )
     for title, kinds, meaning in GROUPS:
@@ -42,7 +42,7 @@ def render_differs(merged: Merged, limit: int | None = None) -> str:
         if group:
             lines += [
                 "",
-                f"### {title}: {len(group)}",
+                f"### {title}: {tests(len({d.case for d in group}))}",
                 "",
                 f"{meaning[0].upper()}{meaning[1:]}.",
                 "",
@@ -50,20 +50,23 @@ def render_differs(merged: Merged, limit: int | None = None) -> str:
             lines += _table(group, limit)
     broken = merged.broken()
     if broken:
-        lines += ["", f"### Fails everywhere (broken tests): {len(broken)}", ""]
+        lines += ["", f"### Fails everywhere (broken tests): {tests(len(broken))}", ""]
         lines += [
             "These fail on PostgreSQL and on every stand-in alike: broken tests, not differences.",
             "",
         ]
         shown = broken if limit is None else broken[:limit]
-        lines += [f"- `{row.id}`: {_text(row.title)}" for row in shown]
+        lines += [
+            f"- `{row.id}`" + (f": {_text(row.title)}" if row.title != row.id else "")
+            for row in shown
+        ]
         if len(shown) < len(broken):
             lines.append(f"- … and {len(broken) - len(shown)} more")
     apart = [row for row in merged.rows if not row.used_database]
     if apart:
         lines += [
             "",
-            f"{len(apart)} tests did not use the database; they are left out of every verdict.",
+            f"{tests(len(apart))} did not use the database: left out of every verdict.",
         ]
     return "\n".join(lines)
 
@@ -87,27 +90,32 @@ def render_times(merged: Merged) -> str:
 
 
 def _table(group: list[Differing], limit: int | None) -> list[str]:
+    """One row per test: the stand-ins on which it differs, what they and PostgreSQL did."""
     lines = [
-        "| Test | Stand-in | On the stand-in | On PostgreSQL | Known |",
+        "| Test | Stand-ins | On the stand-in | On PostgreSQL | Known |",
         "| --- | --- | --- | --- | --- |",
     ]
-    shown = group if limit is None else group[:limit]
-    for d in shown:
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    f"`{_text(d.case)}`<br>{_text(d.title)}",
-                    f"`{d.column}`",
-                    _outcome(d.outcome, d.reason),
-                    _outcome(d.reference_outcome, d.reference_reason),
-                    _text(d.declared_reason) if d.declared_reason else "",
-                ]
-            )
-            + " |"
-        )
-    if len(shown) < len(group):
-        lines.append(f"| … and {len(group) - len(shown)} more | | | | |")
+    by_test: dict[str, list[Differing]] = {}
+    for d in group:
+        by_test.setdefault(d.case, []).append(d)
+    shown = list(by_test.items()) if limit is None else list(by_test.items())[:limit]
+    for case, found in shown:
+        first = found[0]
+        test = f"`{_text(case)}`"
+        if first.title and first.title != case:
+            test += f"<br>{_text(first.title)}"
+        here = sorted({_outcome(d.outcome, d.reason) for d in found})
+        known = sorted({_text(d.declared_reason) for d in found if d.declared_reason})
+        cells = [
+            test,
+            "<br>".join(f"`{d.column}`" for d in found),
+            "<br>".join(here),
+            _outcome(first.reference_outcome, first.reference_reason),
+            "<br>".join(known),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    if len(shown) < len(by_test):
+        lines.append(f"| … and {len(by_test) - len(shown)} more | | | | |")
     return lines
 
 

@@ -104,14 +104,21 @@ class Column:
     def verdict(self) -> str:
         if self.status != "run":
             return f"not run: {self.reason}"
-        if self.no_database and self.no_database == sum(self.counts.values()):
+        if self.no_database and not sum(self.counts.values()):
             return NO_DATABASE
         if self.checked == 0:
             return "no behaviour checked"
         if self.backend.reference:
             what = "tests pass" if self.suite_kind == "application" else "cases hold as written"
-            return f"reference: {self.agrees} of {self.checked} {what}"
-        return f"agrees with PostgreSQL on {self.agrees} of {self.checked} behaviours"
+            apart = self._apart()
+            return f"reference: {self.agrees} of {self.checked} {what}{apart}"
+        apart = self._apart()
+        return f"agrees with PostgreSQL on {self.agrees} of {self.checked} behaviours{apart}"
+
+    def _apart(self) -> str:
+        if not self.no_database:
+            return ""
+        return f" ({tests(self.no_database)} without the database left out)"
 
 
 @dataclass(frozen=True)
@@ -230,8 +237,10 @@ def merge(inputs: Sequence[tuple[str, Results]], expected: Iterable[BackendInfo]
         counts = dict.fromkeys(CELL_OUTCOMES, 0)
         for row in rows:
             cell = row.cells[column.key]
+            if not row.used_database:  # shown apart, never among the behaviours
+                column.no_database += 1
+                continue
             counts[cell.outcome] += 1
-            column.no_database += not row.used_database
             if column.backend.reference and row.used_database:
                 ran = verdicts.side(cell.outcome)
                 column.compared += ran in ("pass", "fail")
@@ -245,15 +254,24 @@ def merge(inputs: Sequence[tuple[str, Results]], expected: Iterable[BackendInfo]
     )
 
 
+def tests(count: int) -> str:
+    """'1 test', '3 tests'."""
+    return f"{count} test" + "s" * (count != 1)
+
+
 def suite_kind(inputs: Sequence[tuple[str, Results]]) -> str:
     """The kind of suite the inputs ran; one report is about one kind."""
-    kinds = {results.run.suite_kind for _, results in inputs}
+    kinds = {results.run.suite_kind for _, results in inputs} - {""}
     if len(kinds) > 1:
-        named = ", ".join(f"{source} ({r.run.suite_kind})" for source, r in sorted(inputs))
+        named = ", ".join(
+            f"{source} ({r.run.suite_kind})" for source, r in sorted(inputs) if r.run.suite_kind
+        )
         raise ResultsFileError(
             f"results of different kinds of suite cannot be merged into one report: {named}; "
             "report dbparity's conformance runs and your own suite's runs separately"
         )
+    # Files from before the kind was recorded take their companions' kind; alone, they were
+    # dbparity's own conformance runs (the only ones that were reported then).
     return kinds.pop() if kinds else "conformance"
 
 
