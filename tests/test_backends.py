@@ -32,7 +32,7 @@ def test_shipped_backends_load() -> None:
 
 
 def test_valid_file_loads_with_divergence(tmp_path: Path) -> None:
-    text = VALID + '\n[diverges."crud.thing"]\nreason = "It differs."\n'
+    text = VALID + '\n[diverges."crud.thing"]\nreason = "It differs."\nfails = "assertion"\n'
     backend = load_backend(write(tmp_path, text))
     divergence = backend.divergence_for("crud.thing[param]")
     assert divergence is not None
@@ -52,6 +52,11 @@ def test_valid_file_loads_with_divergence(tmp_path: Path) -> None:
         ('[diverges."crud.x"]\nreasn = "typo"\n', None, "unknown key 'diverges.\"crud.x\".reasn'"),
         ('[diverges."crud.x"]\n', None, "missing required key 'diverges.\"crud.x\".reason'"),
         ('[diverges."crud.x"]\nreason = " "\n', None, "is empty"),
+        (
+            '[diverges."crud.x"]\nreason = "r"\n',
+            None,
+            "missing required key 'diverges.\"crud.x\".fails'",
+        ),
         ('[diverges."nodot"]\nreason = "r"\n', None, "case ids look like 'suite.name'"),
     ],
 )

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy.exc
 
-from dbparity.backends import Backend, BackendConfigError, load_backend
+from dbparity.backends import (
+    Backend,
+    BackendConfigError,
+    load_backend,
+    load_backends,
+    shipped_backends_dir,
+)
+from dbparity.divergences import CONSEQUENCES, DeclarationError, is_own_file, parse
+from tests.conftest import BACKENDS_DIR
 
 HEAD = """
 id = "demo"
@@ -105,3 +113,29 @@ def test_bad_fields_name_the_file_and_key(
     assert replace[0] in FULL
     body = FULL.replace(*replace).format(fails="assertion")
     assert message in error(tmp_path, body)
+
+
+def test_own_files_must_say_what_a_divergence_means() -> None:
+    """dbparity's own backend files need a consequence and a remedy; a user's need not."""
+    entry = {"reason": "It differs.", "fails": "assertion"}
+    assert parse("crud.thing", entry, own=False).consequence is None
+    with pytest.raises(
+        DeclarationError, match=r"missing required key 'diverges.\"crud.thing\".consequence'"
+    ):
+        parse("crud.thing", entry, own=True)
+    with pytest.raises(
+        DeclarationError, match=r"missing required key 'diverges.\"crud.thing\".remedy'"
+    ):
+        parse("crud.thing", {**entry, "consequence": "false-alarm"}, own=True)
+
+
+def test_shipped_files_are_own_and_fully_declared() -> None:
+    """The shipped files are loaded as dbparity's own, so each of their declarations says how
+    the case fails, what that means, and what to do."""
+    assert is_own_file(BACKENDS_DIR / "sqlite-memory.toml", shipped_backends_dir())
+    backends = load_backends(BACKENDS_DIR)
+    declared = [d for b in backends.values() for d in b.divergences.values()]
+    assert declared
+    for divergence in declared:
+        assert divergence.consequence in CONSEQUENCES, divergence
+        assert divergence.remedy, divergence

@@ -51,9 +51,11 @@ async def test_param(session, n):
 DIVERGENCES = """
 [diverges."outcomes.fails_as_declared"]
 reason = "Declared difference."
+fails = "assertion"
 
 [diverges."outcomes.declared_but_passes"]
 reason = "Out of date."
+fails = "assertion"
 """
 
 

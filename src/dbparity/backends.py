@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from dbparity.divergences import DeclarationError, Divergence, parse
+from dbparity.divergences import DeclarationError, Divergence, is_own_file, parse
 
 PROVISIONERS = ("sqlite-memory", "sqlite-file", "postgres")
 FAMILIES = ("sqlite", "postgresql")
@@ -130,6 +130,8 @@ def load_backends(directory: Path | None = None) -> dict[str, Backend]:
 
 
 def _validate(data: dict[str, Any], path: Path) -> Backend:
+    # dbparity's own files must say what each divergence means; a user's may leave it out.
+    own = is_own_file(path, shipped_backends_dir())
     _check_keys(data, _REQUIRED, _OPTIONAL, path, where="")
     if data["provision"] not in PROVISIONERS:
         raise BackendConfigError(
@@ -151,7 +153,7 @@ def _validate(data: dict[str, Any], path: Path) -> Backend:
     divergences: dict[str, Divergence] = {}
     for case_id, entry in data.get("diverges", {}).items():
         try:
-            divergences[case_id] = parse(case_id, entry, own=False)
+            divergences[case_id] = parse(case_id, entry, own=own)
         except DeclarationError as exc:
             raise BackendConfigError(f"{path}: {exc}") from None
     tags = data.get("tags", [])

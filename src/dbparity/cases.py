@@ -112,8 +112,6 @@ def mismatch(divergence: Divergence, when: str, exc: BaseException) -> str | Non
         return f"{said} in the test body, but its {when} failed ({raised})"
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
         return f"{said}, but the connection was lost ({raised})"
-    if divergence.fails is None:  # the old form, while files are converted: any failure
-        return None
     if divergence.fails == NO_RAISE:
         if isinstance(exc, pytest.fail.Exception) and str(exc).startswith("DID NOT RAISE"):
             return None

@@ -38,8 +38,7 @@ CONSEQUENCES: tuple[str, ...] = get_args(Consequence)
 #: may leave out the consequence and the remedy: for a user's suite the report derives the
 #: consequence from the outcomes on both sides.
 KEYS: dict[str, bool] = {"reason": True, "fails": True, "consequence": True, "remedy": True}
-# Transition: "fails" becomes required once every shipped declaration has been converted.
-REQUIRED_FOR_USERS: tuple[str, ...] = ("reason",)
+REQUIRED_FOR_USERS: tuple[str, ...] = ("reason", "fails")
 
 
 class DeclarationError(ValueError):
@@ -52,8 +51,7 @@ class Divergence:
 
     case_id: str
     reason: str
-    #: None only while a file still uses the old form (reason alone): any failure counts.
-    fails: str | None = None
+    fails: str
     consequence: str | None = None
     remedy: str | None = None
     #: The exception class ``fails`` names, or None for "assertion" and "no-raise".
@@ -102,9 +100,9 @@ def parse(case_id: str, entry: Any, own: bool) -> Divergence:
             f"key '{key}.consequence': unknown consequence {consequence!r}; "
             f"expected one of {', '.join(CONSEQUENCES)}"
         )
-    fails = entry["fails"].strip() if "fails" in entry else None
+    fails = entry["fails"].strip()
     try:
-        exception = resolve_exception(fails) if fails is not None else None
+        exception = resolve_exception(fails)
     except LookupError as exc:
         raise DeclarationError(f"key '{key}.fails': {exc}") from None
     remedy = entry.get("remedy")
