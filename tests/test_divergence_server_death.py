@@ -83,8 +83,7 @@ def test_killed_server_never_yields_diverges(
     tiny_suite: TinySuite, monkeypatch: pytest.MonkeyPatch, kill: bool
 ) -> None:
     """Alive (the control): both declared cases diverge as declared. Killed before they run:
-    neither is 'diverges' (the body's failure is an unexpected failure, the fixture's an
-    error), and the run fails."""
+    neither is 'diverges', and the run fails."""
     if kill:
         monkeypatch.setenv("STRICTNESS_KILL_SERVER", "1")
     else:
@@ -101,5 +100,7 @@ def test_killed_server_never_yields_diverges(
         assert {outcomes[case_id] for case_id in DECLARED} == {"diverges"}
         return
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
-    assert outcomes["integrity.value_too_long_raises_data_error"] == "unexpected-failure"
+    # The body's failure is no declared one (unexpected-failure by the matching rule; the
+    # server watch then calls every case after a server death an error); the fixture's is error.
+    assert outcomes["integrity.value_too_long_raises_data_error"] in {"unexpected-failure", "error"}
     assert outcomes["integrity.value_too_long_in_a_session"] == "error"
