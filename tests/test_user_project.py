@@ -1,4 +1,5 @@
-"""A project's backend files extend the shipped ones: declarations only, or whole backends."""
+"""A user's project: backend files that extend the shipped ones, `dbparity run` refusing bad
+input, and the README's GitHub Actions job for a user's repository."""
 
 from __future__ import annotations
 
@@ -64,3 +65,20 @@ def test_dbparity_run_refuses_an_unknown_backend_in_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown backend 'nope'" in err
     assert not list(tmp_path.iterdir())  # refused before anything ran
+
+
+def test_the_readmes_github_actions_job_is_a_valid_workflow(tmp_path: Path) -> None:
+    """The copy-paste job for a user's repository, checked against GitHub's workflow schema
+    (check-jsonschema's built-in copy, offline)."""
+    import re
+    import subprocess
+    import sys
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    blocks = re.findall(r"```yaml\n# \.github/workflows/dbparity\.yml\n(.*?)```", readme, re.S)
+    assert len(blocks) == 1 and "dbparity run" in blocks[0]
+    workflow = tmp_path / "dbparity.yml"
+    workflow.write_text(blocks[0], "utf-8")
+    argv = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
+    checked = subprocess.run([*argv, str(workflow)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
