@@ -348,8 +348,7 @@ async def test_union_all_of_limited_selects(session: AsyncSession, board: list[T
     """A UNION ALL of two selects that each have ORDER BY and LIMIT keeps each one's top row."""
     lowest = select(Task.title).order_by(Task.priority, Task.title).limit(1)
     highest = select(Task.title).order_by(Task.priority.desc(), Task.title).limit(1)
-    stmt = union_all(lowest.subquery().select(), highest.subquery().select())
-    assert sorted((await session.scalars(stmt)).all()) == ["a1", "a3"]
+    assert sorted((await session.scalars(union_all(lowest, highest))).all()) == ["a1", "a3"]
 
 
 async def test_data_modifying_cte_moves_rows(session: AsyncSession) -> None:

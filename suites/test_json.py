@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from suites._dialect import sqlstate
 from suites.schema import User
 
-GOLD = {"tier": "gold", "age": 41, "vip": True, "score": 9.5, "tags": ["a", "b", "c"]}
+GOLD = {"tier": "gold", "age": 41, "vip": True, "score": 9.5, "tags": ["a", "b", "c"], "🚀": "go"}
 SILVER = {"tier": "silver", "age": 29, "vip": False, "score": 7.25, "tags": ["x"]}
 
 
@@ -62,6 +62,11 @@ async def test_array_element_by_index(session: AsyncSession, members: None) -> N
 async def test_negative_index_counts_from_the_end(session: AsyncSession, members: None) -> None:
     """Index -1 reads the last element of a JSON array."""
     assert await _first(session, User.profile[("tags", -1)].as_string()) == "c"
+
+
+async def test_element_with_emoji_key(session: AsyncSession, members: None) -> None:
+    """An element whose key is outside the Basic Multilingual Plane ('🚀') can be read."""
+    assert await _first(session, User.profile["🚀"].as_string()) == "go"
 
 
 async def test_array_length(session: AsyncSession, members: None) -> None:

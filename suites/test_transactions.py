@@ -405,3 +405,9 @@ async def test_read_only_transaction_refuses_writes(connection: AsyncConnection)
     with pytest.raises(DBAPIError) as refused:
         await add_user(connection, "reader@example.com")
     assert sqlstate(refused.value) == "25006"
+
+
+async def test_advisory_lock_is_granted_within_the_transaction(connection: AsyncConnection) -> None:
+    """``pg_try_advisory_xact_lock(key)`` takes an application lock held until the transaction
+    ends (used for 'run this job once' guards)."""
+    assert await connection.scalar(text("SELECT pg_try_advisory_xact_lock(4242)")) is True
