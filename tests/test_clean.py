@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from dbparity.provision.local_cluster import LocalCluster, find_bindir
-from tests.conftest import BACKENDS_DIR, TinySuite, default_signals
+from tests.conftest import TinySuite, default_signals
 
 BINDIR = find_bindir()
 pytestmark = pytest.mark.skipif(BINDIR is None, reason="no PostgreSQL binaries on this machine")
@@ -27,8 +27,8 @@ async def test_waits(connection):
     Path(os.environ["READY_FILE"]).write_text("ready")
     time.sleep(120)
 """
-PYTEST = [sys.executable, "-m", "pytest", f"--dbparity-backends={BACKENDS_DIR}"]
-PYTEST += ["-p", "no:randomly", "-p", "no:cacheprovider"]
+BACKEND = "--backend=postgres-psycopg"
+PYTEST = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider"]
 OTHERS = ["test_users_own", "test_dbparity_notarun_x", "test_dbparity_44444444", "app"]
 
 
@@ -61,7 +61,12 @@ def test_clean_lists_and_drops_only_what_a_killed_run_left(
         url = cluster.url_for("test_users_own")
         ready = tiny_suite.path / "ready"
         run = subprocess.Popen(
-            [*PYTEST, "--backend=postgres-psycopg", f"--db-url={url}"],
+            [
+                *PYTEST,
+                f"--dbparity-backends={tiny_suite.backends_dir}",
+                "--backend=postgres-psycopg",
+                f"--db-url={url}",
+            ],
             cwd=tiny_suite.path,
             env={**os.environ, "READY_FILE": str(ready)},
             stdout=subprocess.PIPE,

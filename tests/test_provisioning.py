@@ -136,7 +136,7 @@ def test_interrupted_run_leaves_no_process_or_directory(
             f"--backend={backend}",
             "-p",
             "no:randomly",
-            f"--dbparity-backends={BACKENDS_DIR}",
+            f"--dbparity-backends={tiny_suite.backends_dir}",
             "-p",
             "no:cacheprovider",
         ],

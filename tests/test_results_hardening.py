@@ -32,14 +32,19 @@ def test_waits():
 """
 
 
-PYTEST = [sys.executable, "-m", "pytest", f"--dbparity-backends={BACKENDS_DIR}"]
-PYTEST += ["-p", "no:randomly", "-p", "no:cacheprovider"]
+PYTEST = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider"]
 
 
-def _pytest(suite: Path, results: Path, *args: str) -> subprocess.Popen[str]:
+def _pytest(suite: TinySuite, results: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*PYTEST, "--backend=sqlite-memory", f"--dbparity-results={results}", *args],
-        cwd=suite,
+        [
+            *PYTEST,
+            f"--dbparity-backends={suite.backends_dir}",
+            "--backend=sqlite-memory",
+            f"--dbparity-results={results}",
+            *args,
+        ],
+        cwd=suite.path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -71,13 +76,13 @@ def test_killed_run_never_leaves_the_previous_results(
     monkeypatch.setenv("READY_FILE", str(tiny_suite.path / "ready"))
     monkeypatch.setenv("GO_FILE", str(tiny_suite.path / "go"))
     (tiny_suite.path / "go").write_text("go")
-    first = _pytest(tiny_suite.path, results)
+    first = _pytest(tiny_suite, results)
     assert first.wait(timeout=120) == 0, first.communicate()[0]
     assert results_format.load(results).counts()["conforms"] == 1
     (tiny_suite.path / "go").unlink()
     (tiny_suite.path / "ready").unlink()
 
-    second = _pytest(tiny_suite.path, results)
+    second = _pytest(tiny_suite, results)
     _wait_for(tiny_suite.path / "ready", second)
     second.send_signal(signal.SIGTERM)
     second.wait(timeout=60)
@@ -99,10 +104,10 @@ def test_second_run_into_the_same_path_is_refused_in_one_line(
     results = tiny_suite.path / "sqlite-memory.json"
     monkeypatch.setenv("READY_FILE", str(tiny_suite.path / "ready"))
     monkeypatch.setenv("GO_FILE", str(tiny_suite.path / "go"))
-    first = _pytest(tiny_suite.path, results)
+    first = _pytest(tiny_suite, results)
     try:
         _wait_for(tiny_suite.path / "ready", first)
-        second = _pytest(tiny_suite.path, results)
+        second = _pytest(tiny_suite, results)
         output = second.communicate(timeout=120)[0]
         assert second.returncode == pytest.ExitCode.USAGE_ERROR, output
         errors = [line for line in output.splitlines() if line.strip()]
@@ -164,6 +169,7 @@ def test_no_password_reaches_any_artefact(tiny_suite: TinySuite, private_tmpdir:
             done = subprocess.run(
                 [
                     *PYTEST,
+                    f"--dbparity-backends={tiny_suite.backends_dir}",
                     f"--backend={backend}",
                     f"--db-url={url}",
                     f"--dbparity-results={results}",

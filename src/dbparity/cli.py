@@ -38,6 +38,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from dbparity.results import ResultsFileError
 
     expected = expected_backends(args.backends_dir)
+    if args.output.exists() and not args.output.is_dir():
+        print(f"dbparity report: -o {args.output}: is a file, not a directory", file=sys.stderr)
+        return 2
     try:
         # Benchmark files (bench-*.json, beside the results files) feed speed.md and the speed
         # section of index.html, so `dbparity report results/*.json` builds both reports.

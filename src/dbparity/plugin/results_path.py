@@ -69,6 +69,11 @@ def _check_path(path: Path) -> None:
         raise pytest.UsageError(
             f"{OPTION} {path}: is a directory; give a file path, such as {path / 'results.json'}"
         )
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise pytest.UsageError(
+            f"{OPTION} {path}: {blocker} is a file, not a directory; give a path in a directory"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

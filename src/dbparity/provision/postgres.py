@@ -130,17 +130,26 @@ def check_url(url: str, *, allow_any: bool, source: str = "--db-url") -> str:
 
 
 def _server_facts(url: str) -> tuple[str, dict[str, str]]:
+    """The server's version and text settings; NotProvisioned (one line, password masked) when
+    it does not answer, refuses us, or would not let us create this run's databases."""
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
             version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
             row = conn.execute(
-                "SELECT datcollate, datctype, pg_encoding_to_char(encoding) "
+                "SELECT datcollate, datctype, pg_encoding_to_char(encoding), "
+                "(SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user) "
                 "FROM pg_database WHERE datname = current_database()"
             ).fetchone()
     except psycopg.Error as exc:
-        why = redact(str(exc)).strip().replace("\n", " ")
-        raise NotProvisioned(f"PostgreSQL at {redact(url)} did not answer: {why}") from exc
+        why = " ".join(redact(str(exc)).split())
+        answered = "refused the connection" if "FATAL:" in why else "did not answer"
+        raise NotProvisioned(f"PostgreSQL at {redact(url)} {answered}: {why}") from exc
     assert row is not None
+    if not row[3]:
+        raise NotProvisioned(
+            f"PostgreSQL at {redact(url)}: this user may not create databases, and dbparity "
+            "works in databases it creates; grant it CREATEDB, or use a server where it may"
+        )
     settings = {"collate": str(row[0]), "ctype": str(row[1]), "encoding": str(row[2])}
     return f"PostgreSQL {version.split()[0]}", settings
 
