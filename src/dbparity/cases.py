@@ -104,7 +104,8 @@ def mismatch(divergence: Divergence, when: str, exc: BaseException) -> str | Non
 
     Only the test body (the call phase) can diverge: a fixture that fails is a broken run. A
     DBAPIError whose connection was invalidated is a lost connection, never a divergence; and
-    a declared DBAPIError class must match exactly, because a lost or refused connection raises
+    a raised DBAPIError matches only a declaration of exactly its class (never one of its bases
+    such as DBAPIError or SQLAlchemyError), because a lost or refused connection raises
     OperationalError or InterfaceError, both subclasses of DBAPIError."""
     raised = _qualname(type(exc))
     said = f"declared to fail with {divergence.fails!r}"
@@ -123,7 +124,7 @@ def mismatch(divergence: Divergence, when: str, exc: BaseException) -> str | Non
     expected = divergence.exception
     if expected is None:
         return None
-    if issubclass(expected, sqlalchemy.exc.DBAPIError):
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
         matched = type(exc) is expected
     else:
         matched = isinstance(exc, expected)

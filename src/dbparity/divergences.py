@@ -139,6 +139,8 @@ def resolve_exception(fails: str) -> type[BaseException] | None:
             "'sqlite3.OperationalError')"
         )
     assert isinstance(found, type)
+    if found in (Exception, BaseException):
+        raise LookupError(f"{fails!r} would match any failure; name the class the stand-in raises")
     return found
 
 
