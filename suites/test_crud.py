@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from suites._dialect import sqlstate, upsert_insert
@@ -446,3 +446,14 @@ async def test_delete_with_condition_on_another_table(
         .execution_options(synchronize_session=False)
     )
     assert await session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+@pytest.mark.parametrize("prefix", ["OR IGNORE", "OR REPLACE"])
+async def test_insert_or_ignore_syntax_is_refused(
+    session: AsyncSession, project: Project, prefix: str
+) -> None:
+    """``insert().prefix_with('OR IGNORE')`` (SQLite's conflict syntax) is a syntax error
+    (42601): the portable spelling is ON CONFLICT."""
+    with pytest.raises(ProgrammingError) as caught:
+        await session.execute(insert(Project).prefix_with(prefix).values(name=project.name))
+    assert sqlstate(caught.value) == "42601"

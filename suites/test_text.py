@@ -137,3 +137,9 @@ async def test_double_quoted_string_is_an_identifier(session: AsyncSession, name
     with pytest.raises(ProgrammingError) as caught:
         await session.execute(text('SELECT count(*) FROM projects WHERE name = "Apollo"'))
     assert sqlstate(caught.value) == "42703"
+
+
+async def test_collate_c_orders_by_code_point(session: AsyncSession, names: None) -> None:
+    """``collate('C')`` sorts by code point whatever the database's locale: capitals first."""
+    ordered = await session.scalars(select(Project.name).order_by(Project.name.collate("C")))
+    assert ordered.all()[:3] == ["Apollo", "Artemis", "a_b"]
