@@ -71,13 +71,17 @@ def test_declaration_for_conforming_case_is_stale_and_fails_run(tiny_suite: Tiny
     assert "remove the divergence" in stale["reason"]
 
 
-def test_declaration_matching_no_test_is_a_one_line_error(tiny_suite: TinySuite) -> None:
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["one-process", "xdist"])
+def test_declaration_matching_no_test_is_a_one_line_error(
+    tiny_suite: TinySuite, xdist: tuple[str, ...]
+) -> None:
     """A divergence id that names no test of a collected suite stops the run with one line
-    naming the TOML file and the key."""
+    naming the TOML file and the key, also under xdist (where the workers collect)."""
     tiny_suite.write_tests("test_items.py", SUITE)
     tiny_suite.use_backends_with({BACKEND: declare("items.no_such_case")})
-    result = tiny_suite.run(BACKEND)
-    assert result.ret != 0
+    result = tiny_suite.run(BACKEND, *xdist)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
     toml_file = str(tiny_suite.backends_dir / f"{BACKEND}.toml")
     lines = [
         line
@@ -162,14 +166,17 @@ def test_each_failure_declared_as_it_happens_diverges(tiny_suite: TinySuite) -> 
     assert cases["items.insert_is_counted"]["declared"] is None
 
 
-def test_failure_other_than_declared_is_never_diverges(tiny_suite: TinySuite) -> None:
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["one-process", "xdist"])
+def test_failure_other_than_declared_is_never_diverges(
+    tiny_suite: TinySuite, xdist: tuple[str, ...]
+) -> None:
     """A declared case that fails otherwise than declared (another exception, an assert where
     no-raise was declared, no exception where an assert was, a fixture that breaks) is an
-    unexpected failure or an error, and the run fails."""
+    unexpected failure or an error, and the run fails; the same when workers run the cases."""
     tiny_suite.write_tests("test_items.py", FAILING_SUITE)
     toml = "".join(declare(case_id, fails) for case_id, (fails, _, _) in WRONG.items())
     tiny_suite.use_backends_with({BACKEND: toml})
-    result = tiny_suite.run(BACKEND)
+    result = tiny_suite.run(BACKEND, *xdist)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     cases = {c["id"]: c for c in tiny_suite.results(BACKEND)["cases"]}
     for case_id, (fails, outcome, said) in WRONG.items():

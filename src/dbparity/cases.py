@@ -60,6 +60,35 @@ def suite_of_file(path: Path) -> str:
     return _strip_test(path.stem)
 
 
+def case_id_of_nodeid(nodeid: str) -> str:
+    """The case id of a pytest node id (what :func:`name_item` gives for its item)."""
+    path, _, rest = nodeid.partition("::")
+    parts = rest.split("::")
+    function, bracket, param = parts[-1].partition("[")
+    name = ".".join([*parts[:-1], _strip_test(function)])
+    return f"{suite_of_file(Path(path))}.{name}{bracket}{param}"
+
+
+def unmatched_declaration(
+    declared: Iterable[str], case_ids: Iterable[str], source: Path
+) -> str | None:
+    """The one-line error for a declaration naming no test of a suite that was collected
+    (a typo in the name); None when every declaration of a collected suite names a test."""
+    seen_ids: set[str] = set()
+    seen_suites: set[str] = set()
+    for case_id in case_ids:
+        seen_ids.update({case_id, case_id.split("[", 1)[0]})
+        seen_suites.add(case_id.split(".", 1)[0])
+    for case_id in declared:
+        suite = case_id.split(".", 1)[0]
+        if suite in seen_suites and case_id not in seen_ids:
+            return (
+                f"{source}: key 'diverges.\"{case_id}\"' matches no test in suite {suite!r}; "
+                "fix the case id or remove the entry"
+            )
+    return None
+
+
 def suites_under(root: Path, patterns: Iterable[str], skip: Iterable[str]) -> set[str]:
     """The suite names of every test file under ``root`` (file names matching pytest's
     ``python_files`` patterns; directories matching ``norecursedirs`` skipped). Asked only when

@@ -15,7 +15,15 @@ import pytest
 
 from dbparity import results as results_format
 from dbparity.backends import Backend
-from dbparity.cases import DIVERGENCE, NOT_RUN_PREFIX, USER_PROPERTY, name_item, suites_under
+from dbparity.cases import (
+    DIVERGENCE,
+    NOT_RUN_PREFIX,
+    USER_PROPERTY,
+    case_id_of_nodeid,
+    name_item,
+    suites_under,
+    unmatched_declaration,
+)
 from dbparity.plugin.recording import Recorder, worker_count
 from dbparity.provision import (
     NotProvisioned,
@@ -49,6 +57,7 @@ class DbparityRun:
         self.stack = ExitStack()
         self.recorder = Recorder(backend, suite_kind)
         self.exit_status = 0
+        self.xdist_checked = False
 
     @property
     def is_worker(self) -> bool:
@@ -115,12 +124,10 @@ class DbparityRun:
         the report judges it against PostgreSQL), and refuse divergence entries that name no
         test of a collected suite. Runs first, so it sees the items before ``-k`` deselects."""
         backend = self.backend
-        seen_suites: set[str] = set()
         seen_ids: set[str] = set()
         for item in items:
             case = name_item(item)
-            seen_suites.add(case.suite)
-            seen_ids.update({case.id, case.id.split("[", 1)[0]})
+            seen_ids.add(case.id)
             divergence = backend.divergence_for(case.id)
             properties = {
                 "id": case.id,
@@ -138,13 +145,23 @@ class DbparityRun:
                 strict = self.suite_kind == "conformance"
                 item.stash[DIVERGENCE] = divergence
                 item.add_marker(pytest.mark.xfail(strict=strict, reason=divergence.reason))
-        for case_id in backend.divergences:
-            suite = case_id.split(".", 1)[0]
-            if suite in seen_suites and case_id not in seen_ids:
-                raise pytest.UsageError(
-                    f"{backend.source}: key 'diverges.\"{case_id}\"' matches no test in suite "
-                    f"{suite!r}; fix the case id or remove the entry"
-                )
+        if not self.is_worker:  # under xdist the controller checks, once workers collected
+            problem = unmatched_declaration(backend.divergences, seen_ids, backend.source)
+            if problem:
+                raise pytest.UsageError(problem)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist controller: the same check on the first worker's collection (a worker that
+        raised would crash the run). Left out when -k, -m or --deselect narrowed it."""
+        option = self.config.option
+        if self.xdist_checked or option.keyword or option.markexpr or option.deselect:
+            return
+        self.xdist_checked = True
+        case_ids = [case_id_of_nodeid(nodeid) for nodeid in ids]
+        problem = unmatched_declaration(self.backend.divergences, case_ids, self.backend.source)
+        if problem:
+            pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:  # the xdist controller, or the only process, records
