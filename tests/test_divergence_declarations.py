@@ -16,6 +16,7 @@ from dbparity.backends import (
     load_backends,
     shipped_backends_dir,
 )
+from dbparity.cli import main
 from dbparity.divergences import CONSEQUENCES, DeclarationError, is_own_file, parse
 from tests.conftest import BACKENDS_DIR
 
@@ -139,3 +140,22 @@ def test_shipped_files_are_own_and_fully_declared() -> None:
     for divergence in declared:
         assert divergence.consequence in CONSEQUENCES, divergence
         assert divergence.remedy, divergence
+        if divergence.fails == "no-raise":  # the stand-in accepted what PostgreSQL rejects
+            assert divergence.consequence == "false-confidence", divergence
+
+
+def test_backends_command_counts_divergences_by_consequence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dbparity backends` says what each backend's declared divergences mean to a user."""
+    (tmp_path / "demo.toml").write_text(
+        HEAD
+        + FULL.format(fails="no-raise")
+        + FULL.replace("crud.thing", "crud.other")
+        .replace("false-confidence", "silent-drift")
+        .format(fails="assertion"),
+        "utf-8",
+    )
+    assert main(["--backends-dir", str(tmp_path), "backends"]) == 0
+    out = capsys.readouterr().out
+    assert "2 declared divergences (1 false-confidence, 1 silent-drift)" in out

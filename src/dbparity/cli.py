@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dbparity import server_commands
-from dbparity.backends import BackendConfigError, load_backends
+from dbparity.backends import Backend, BackendConfigError, load_backends
+from dbparity.divergences import CONSEQUENCES
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -25,9 +27,19 @@ def cmd_backends(args: argparse.Namespace) -> int:
         marker = " (reference)" if backend.reference else ""
         print(
             f"{backend.id:<20} {backend.label}{marker}; "
-            f"{len(backend.divergences)} declared divergences"
+            f"{len(backend.divergences)} declared divergences{_by_consequence(backend)}"
         )
     return 0
+
+
+def _by_consequence(backend: Backend) -> str:
+    """' (3 false-confidence, 1 silent-drift)': what the declared divergences mean."""
+    counts = Counter(
+        d.consequence or "consequence not declared" for d in backend.divergences.values()
+    )
+    order = [*CONSEQUENCES, "consequence not declared"]
+    parts = [f"{counts[kind]} {kind}" for kind in order if counts[kind]]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def cmd_report(args: argparse.Namespace) -> int:
