@@ -42,6 +42,8 @@ def test_no_backend_selected_is_said_once(pytester: pytest.Pytester) -> None:
     line = usage_error(project.run())
     assert "3 tests use the database but no backend is selected" in line
     assert "--backend ID" in line
+    # Under xdist the workers collect: still one line, and no crash of xdist.
+    assert "3 tests use the database" in usage_error(project.run("-n", "2"))
     # Deselecting the database tests leaves nothing to complain about.
     assert project.run("-k", "pure").ret == pytest.ExitCode.OK
 

@@ -14,7 +14,11 @@ hook and fixture of the submodules is imported here:
 
 from __future__ import annotations
 
-from dbparity.plugin.checks import pytest_collection_modifyitems
+from dbparity.plugin.checks import (
+    pytest_collection_modifyitems,
+    pytest_sessionfinish,
+    pytest_testnodedown,
+)
 from dbparity.plugin.fixtures import (
     backend,
     connection,
@@ -48,5 +52,7 @@ __all__ = [
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_runtest_makereport",
+    "pytest_sessionfinish",
+    "pytest_testnodedown",
     "session",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ def where_to_add(config: pytest.Config, settings: Mapping[str, str]) -> str:
 def check_rootdir(config: pytest.Config) -> None:
     """Stop when a path option's value, given in space form, moved pytest's rootdir or its
     configuration file: the project's settings (asyncio mode, loop scopes) would be lost."""
+    if hasattr(config, "workerinput"):
+        return  # the controller checked its own command line
     args = list(config.invocation_params.args)
     spaced = [
         (option, value)
@@ -84,9 +87,44 @@ def _setup_without(config: pytest.Config) -> tuple[Path, Path | None] | None:
     return found[0], found[1]
 
 
+#: How an xdist worker hands its setup error to the controller (workeroutput key).
+WORKER_ERROR_KEY = "dbparity_setup_error"
+_ERRORS = pytest.StashKey[list[str]]()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """After deselection: the database tests that will run, checked once for the lot."""
+    """After deselection: the database tests that will run, checked once for the lot. An xdist
+    worker cannot stop the run with a usage error (xdist would crash on it), so it runs
+    nothing and hands the line to the controller, which says it once."""
+    try:
+        check_items(config, items)
+    except pytest.UsageError as exc:
+        if not hasattr(config, "workerinput"):
+            raise
+        config.workeroutput[WORKER_ERROR_KEY] = str(exc)  # type: ignore[attr-defined]
+        items[:] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: collect the workers' setup errors."""
+    message = getattr(node, "workeroutput", {}).get(WORKER_ERROR_KEY)
+    if message:
+        errors = node.config.stash.setdefault(_ERRORS, [])
+        if message not in errors:
+            errors.append(message)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """xdist controller: a worker's setup error is the run's one usage error."""
+    for message in session.config.stash.get(_ERRORS, []):
+        sys.stderr.write(f"ERROR: {message}\n")
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+
+def check_items(config: pytest.Config, items: list[pytest.Item]) -> None:
     database = [item for item in items if uses_database(item)]
     if not database:
         return
