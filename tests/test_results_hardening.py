@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -166,22 +165,18 @@ def test_no_password_reaches_any_artefact(tiny_suite: TinySuite, private_tmpdir:
         files = []
         for name, (backend, url) in runs.items():
             results = tiny_suite.path / "results" / f"{name}.json"
-            done = subprocess.run(
-                [
-                    *PYTEST,
-                    f"--dbparity-backends={tiny_suite.backends_dir}",
-                    f"--backend={backend}",
-                    f"--db-url={url}",
-                    f"--dbparity-results={results}",
-                ],
-                cwd=tiny_suite.path,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=300,
-                env={**os.environ, "TMPDIR": str(private_tmpdir)},
+            # In-process (cheap): pytest's whole output is captured all the same.
+            done = tiny_suite.pytester.runpytest_inprocess(
+                f"--dbparity-backends={tiny_suite.backends_dir}",
+                f"--backend={backend}",
+                f"--db-url={url}",
+                f"--dbparity-results={results}",
+                "-p",
+                "no:randomly",
+                "-p",
+                "no:cacheprovider",
             )
-            outputs.append(f"{name}: {done.returncode}\n{done.stdout}\n{done.stderr}")
+            outputs.append(f"{name}: {done.ret}\n{done.stdout.str()}\n{done.stderr.str()}")
             if results.exists():
                 files.append(results)
         assert (

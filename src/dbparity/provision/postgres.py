@@ -170,4 +170,5 @@ def drop_run_databases(url: str, run_id: str) -> None:
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
                 )
     except psycopg.Error as exc:
-        log.warning("could not drop this run's databases (%s*): %s", prefix, redact(str(exc)))
+        why = " ".join(redact(str(exc)).split())
+        log.warning("could not drop this run's databases (%s*): %s", prefix, why)
