@@ -118,3 +118,16 @@ def test_extra_sections_go_after_the_differences_in_both_reports() -> None:
     page = render_html(merged, sections=[extra])
     at = page.index('<section id="standins">\n<h2>Stand-ins</h2>\n</section>')
     assert page.index('<section id="differences">') < at < page.index('<section id="attention">')
+
+
+def test_stand_ins_of_another_family_come_before_other_postgresql_columns() -> None:
+    raw = json.loads((DATA / "pg.json").read_text("utf-8"))
+    raw["backend"].update(id="postgres-psycopg", reference=False, driver="psycopg")
+    broken = next(c for c in raw["cases"] if c["id"] == "crud.insert")
+    broken.update(outcome="unexpected-failure", failure={"type": "TypeError", "message": "x"})
+    merged = merge(
+        [*load_inputs(sorted(DATA.glob("*.json"))), ("psycopg.json", results_format.from_json(raw))]
+    )
+    order = [s.column.backend.id for s in stand_ins(merged)]
+    assert order == ["sqlite-file", "sqlite-memory", "postgres-psycopg"]
+    assert stand_ins(merged)[2].total == 1  # listed all the same, after the stand-ins

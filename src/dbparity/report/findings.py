@@ -62,8 +62,11 @@ def anchor(case_id: str) -> str:
 
 
 def stand_ins(merged: Merged) -> list[StandIn]:
-    """Every column that is not the reference, with its differences: those with differences
-    first, then those without, then those that did not run (each in column order)."""
+    """Every column that is not the reference, with its differences: real stand-ins (another
+    family than the reference's, such as SQLite) before other drivers and server versions of
+    PostgreSQL, those with differences before those without, and those that did not run last
+    (each in column order)."""
+    families = {c.backend.family for c in merged.columns if c.backend.reference}
     found = []
     for column in merged.columns:
         if column.backend.reference:
@@ -87,7 +90,10 @@ def stand_ins(merged: Merged) -> list[StandIn]:
                         )
                     )
         found.append(stand_in)
-    return sorted(found, key=lambda s: (s.column.status != "run", s.total == 0))
+    return sorted(
+        found,
+        key=lambda s: (s.column.status != "run", s.column.backend.family in families, s.total == 0),
+    )
 
 
 def difference(cell: Cell) -> str | None:
