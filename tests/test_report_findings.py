@@ -131,3 +131,25 @@ def test_stand_ins_of_another_family_come_before_other_postgresql_columns() -> N
     order = [s.column.backend.id for s in stand_ins(merged)]
     assert order == ["sqlite-file", "sqlite-memory", "postgres-psycopg"]
     assert stand_ins(merged)[2].total == 1  # listed all the same, after the stand-ins
+
+
+def test_in_a_users_suite_a_test_passing_here_shows_postgresqls_error() -> None:
+    def results(
+        backend: results_format.BackendInfo, case: results_format.Case
+    ) -> results_format.Results:
+        run = results_format.RunInfo(status="run", server_version="x", suite_kind="application")
+        return results_format.Results(backend, run, [case])
+
+    pg = results_format.BackendInfo("pg", "pg", "postgresql", "asyncpg", True)
+    lite = results_format.BackendInfo("lite", "lite", "sqlite", "aiosqlite")
+    failure = {"type": "sqlalchemy.exc.DBAPIError", "message": "value too long for varchar(5)"}
+    failed = results_format.Case(
+        "app.name", "app", "name", "Name", "unexpected-failure", "", failure=failure
+    )
+    passed = results_format.Case("app.name", "app", "name", "Name", "conforms")
+    merged = merge([("pg.json", results(pg, failed)), ("lite.json", results(lite, passed))])
+    (finding,) = stand_ins(merged)[0].groups["false-confidence"]
+    assert finding.reason == (
+        "passes here; on PostgreSQL: sqlalchemy.exc.DBAPIError: value too long for varchar(5)"
+    )
+    assert "value too long for varchar(5)" in render_html(merged)

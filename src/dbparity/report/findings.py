@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dbparity.report.merge import Cell, Column, Merged
+from dbparity.report.merge import Cell, Column, Merged, Row
 from dbparity.report.outcomes import CONSEQUENCES
 from dbparity.report.verdicts import failure_text
 
@@ -66,7 +66,8 @@ def stand_ins(merged: Merged) -> list[StandIn]:
     family than the reference's, such as SQLite) before other drivers and server versions of
     PostgreSQL, those with differences before those without, and those that did not run last
     (each in column order)."""
-    families = {c.backend.family for c in merged.columns if c.backend.reference}
+    references = [c for c in merged.columns if c.backend.reference and c.status == "run"]
+    families = {c.backend.family for c in references}
     found = []
     for column in merged.columns:
         if column.backend.reference:
@@ -84,7 +85,7 @@ def stand_ins(merged: Merged) -> list[StandIn]:
                             suite=row.suite,
                             consequence=consequence,
                             outcome=cell.outcome,
-                            reason=_reason(cell),
+                            reason=_reason(cell, _failing(row, references)),
                             remedy=_remedy(cell),
                             declared=bool(_declared(cell)) and cell.outcome == "diverges",
                         )
@@ -105,18 +106,28 @@ def _declared(cell: Cell) -> dict[str, str]:
     return {k: v for k, v in (cell.declared or {}).items() if v}
 
 
+def _failing(row: Row, references: list[Column]) -> Cell | None:
+    """The reference's cell of a case when it did not pass there, for its error."""
+    return next(
+        (row.cells[r.key] for r in references if row.cells[r.key].outcome != "conforms"), None
+    )
+
+
 def _remedy(cell: Cell) -> str:
     if cell.outcome != "diverges":
         return UNDECLARED_REMEDY
     return _declared(cell).get("remedy") or NO_REMEDY
 
 
-def _reason(cell: Cell) -> str:
+def _reason(cell: Cell, reference: Cell | None) -> str:
     """The declared reason when the case diverged as declared; else what the run said (the
-    failure, or the reason recorded with the outcome)."""
+    failure, or the reason recorded with the outcome); for a test that passes here, what it
+    did on PostgreSQL (in a user's suite, PostgreSQL's error is the news)."""
     declared = _declared(cell)
     if cell.outcome == "diverges" and declared.get("reason"):
         return declared["reason"]
     if cell.failure:
         return failure_text(cell)
+    if cell.outcome in ("conforms", "stale-expectation") and reference is not None:
+        return f"passes here; on PostgreSQL: {failure_text(reference) or 'fails'}"
     return cell.reason or "passes here; fails on PostgreSQL"
