@@ -116,6 +116,12 @@ def test_bad_fields_name_the_file_and_key(
     assert message in error(tmp_path, body)
 
 
+def test_a_users_copy_is_not_own(tmp_path: Path) -> None:
+    copy = tmp_path / "sqlite-memory.toml"
+    copy.write_text((BACKENDS_DIR / "sqlite-memory.toml").read_text("utf-8") + "\n", "utf-8")
+    assert not is_own_file(copy, shipped_backends_dir())
+
+
 def test_own_files_must_say_what_a_divergence_means() -> None:
     """dbparity's own backend files need a consequence and a remedy; a user's need not."""
     entry = {"reason": "It differs.", "fails": "assertion"}
@@ -133,8 +139,10 @@ def test_own_files_must_say_what_a_divergence_means() -> None:
 def test_shipped_files_are_own_and_fully_declared() -> None:
     """The shipped files are loaded as dbparity's own, so each of their declarations says how
     the case fails, what that means, and what to do."""
-    assert is_own_file(BACKENDS_DIR / "sqlite-memory.toml", shipped_backends_dir())
-    backends = load_backends(BACKENDS_DIR)
+    shipped = shipped_backends_dir()
+    assert is_own_file(shipped / "sqlite-memory.toml", shipped)
+    assert is_own_file(BACKENDS_DIR / "sqlite-memory.toml", shipped)  # the checkout's copy
+    backends = load_backends(shipped)
     declared = [d for b in backends.values() for d in b.divergences.values()]
     assert declared
     for divergence in declared:

@@ -78,6 +78,7 @@ def declarations() -> str:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill", [False, True], ids=["server-alive", "server-killed"])
 def test_killed_server_never_yields_diverges(
     tiny_suite: TinySuite, monkeypatch: pytest.MonkeyPatch, kill: bool

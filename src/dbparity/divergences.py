@@ -167,8 +167,12 @@ _HINTS = {
 
 
 def is_own_file(path: Path, shipped: Path) -> bool:
-    """Whether a backend file is one of dbparity's own (shipped, or the checkout's copies)."""
+    """Whether a backend file is one of dbparity's own: a shipped file, or the checkout's copy
+    of one (the same bytes: a non-editable install ships copies of the checkout's files)."""
     try:
-        return path.resolve().parent == shipped.resolve()
+        if path.resolve().parent == shipped.resolve():
+            return True
+        twin = shipped / path.name
+        return twin.is_file() and twin.read_bytes() == path.read_bytes()
     except OSError:
         return False
