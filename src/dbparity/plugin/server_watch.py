@@ -7,8 +7,8 @@ longer accepts connections, that failure and every later phase are marked with t
 ``dbparity_server_gone`` property, which the recorder turns into ``error``; and each later test
 fails at once in setup, before any fixture waits on the dead server.
 
-Only a failure to reach the server at all counts as gone (no SQLSTATE, or class 57P: shutting
-down); a server that answers with an error (too many connections, say) is alive.
+Only a failure to reach the server at all counts as gone (no answer, or class 57P / "shutting
+down"); a server that answers with a refusal (too many connections, say) is alive.
 """
 
 from __future__ import annotations
@@ -46,17 +46,22 @@ class ServerWatch:
     def _probe(self) -> str:
         """Empty when the server accepts a connection, else why not (one line, no password)."""
         target = self.run.target
-        if target is None or self.run.backend.family == "sqlite":
-            return ""
+        if target is None or not target.location.startswith(("postgresql://", "postgres://")):
+            return ""  # SQLite, or a server this probe cannot judge: never called gone
         try:
             with psycopg.connect(
                 target.location, autocommit=True, connect_timeout=PROBE_TIMEOUT_S
             ) as conn:
                 conn.execute("SELECT 1")
-        except psycopg.Error as exc:
-            state = getattr(exc, "sqlstate", None)
-            if state is None or state.startswith("57P"):
-                return " ".join(redact(str(exc)).split())[:300]
+        except psycopg.OperationalError as exc:
+            text = " ".join(redact(str(exc)).split())
+            state = getattr(exc, "sqlstate", None) or ""
+            # A server that answers with a refusal (too many clients, say) is alive.
+            answered = "FATAL:" in text and "shutting down" not in text
+            if state.startswith("57P") or (not state and not answered):
+                return text[:300]
+        except psycopg.Error:
+            pass
         return ""
 
     @pytest.hookimpl(tryfirst=True)
