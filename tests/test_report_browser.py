@@ -5,6 +5,7 @@ a cell's case id and reason."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,31 @@ def test_the_committed_page_shows_false_confidence_on_the_first_screen(
     listed = tables.locator("tbody tr th code").all_text_contents()
     assert sorted(listed) == sorted(expected)
     assert console.errors == []
+
+
+def _luminance(rgb: str) -> float:
+    """Relative luminance (WCAG 2) of a computed 'rgb(r, g, b)' colour."""
+    channels = [int(x) / 255 for x in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_every_badge_is_readable_without_colour_and_has_enough_contrast(
+    page: Page, index: Path
+) -> None:
+    """Badges carry a word (never only a colour or an emoji), and their text has at least the
+    4.5:1 contrast of WCAG AA against their own background (or the page's)."""
+    page.goto(index.as_uri())
+    badges = page.locator("#legend .badge").evaluate_all(
+        """bs => bs.map(b => {
+            const s = getComputedStyle(b);
+            const bg = s.backgroundColor === 'rgba(0, 0, 0, 0)'
+                ? getComputedStyle(document.body).backgroundColor : s.backgroundColor;
+            return [b.textContent, s.color, bg];
+        })"""
+    )
+    assert len(badges) == 11  # eight outcomes, three consequences
+    for word, colour, background in badges:
+        assert re.fullmatch(r"[a-z ]+", word), word
+        light, dark = sorted((_luminance(colour), _luminance(background)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, (word, colour, background)

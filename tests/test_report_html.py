@@ -49,3 +49,16 @@ def test_the_speed_hook_adds_a_section_only_when_given() -> None:
     assert 'id="speed"' not in page("pg.json")
     html = page("pg.json", speed_html='<h2>Speed</h2><svg id="chart"></svg>')
     assert '<section id="speed">\n<h2>Speed</h2><svg id="chart"></svg>\n</section>' in html
+
+
+def test_every_table_has_column_headers_and_row_headers() -> None:
+    """Screen readers announce a cell with its headers: every table of the compatibility page
+    has a header row (th scope=col) and every body row starts with a th scope=row."""
+    html = page("pg.json", "lite-a.json", "lite-b.json")
+    tables = re.findall(r"<table[^>]*>.*?</table>", html, re.S)
+    assert len(tables) >= 5  # summary and one per suite
+    for table in tables:
+        assert '<th scope="col">' in table
+        body = table.split("<tbody>", 1)[1]
+        rows = re.findall(r"<tr[^>]*>\s*(<t[hd][^>]*>)", body)
+        assert rows and all(cell.startswith('<th scope="row"') for cell in rows), table[:200]
