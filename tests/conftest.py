@@ -118,6 +118,17 @@ def private_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.rmtree(directory, ignore_errors=True)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Started from a background job of a non-interactive shell, this process inherits SIGINT
+    *ignored*, and so would every child it starts. Catching it again here (Python's default
+    handler) makes every child start with the default disposition, however the suite was
+    launched."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def default_signals() -> None:
     """``preexec_fn`` for children of tests: default signal dispositions. A child of a
     background job of a non-interactive shell inherits SIGINT ignored, and a test that sends it
