@@ -167,3 +167,11 @@ async def test_timestamps_order_by_instant(session: AsyncSession, written: dt.da
     await _stored(session, naive_stamp=dt.datetime(2024, 1, 1, 12, 0, 0, 500000), text="half")
     order = (await session.scalars(select(TypedValue.text).order_by(TypedValue.naive_stamp))).all()
     assert order == ["written", "half"]
+
+
+async def test_to_char_formats_a_timestamp(session: AsyncSession) -> None:
+    """``to_char(ts, 'YYYY-MM')`` formats a timestamp as text (e.g. to group by month)."""
+    await _stored(session, naive_stamp=STAMP)
+    assert (
+        await session.scalar(select(func.to_char(TypedValue.naive_stamp, "YYYY-MM"))) == "2024-01"
+    )

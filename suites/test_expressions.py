@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import (
     Integer,
     Numeric,
+    any_,
     case,
     cast,
     delete,
@@ -234,6 +235,21 @@ async def test_percentile_cont_gives_the_median(session: AsyncSession, board: li
 
 
 # --- grouping -----------------------------------------------------------------------------------
+
+
+async def test_comparison_with_any_of_a_subquery(session: AsyncSession, board: list[Task]) -> None:
+    """``x = ANY (subquery)`` matches rows equal to any value the subquery returns."""
+    gemini = select(Task.priority).join(Project).where(Project.name == "Gemini").scalar_subquery()
+    titles = await session.scalars(
+        select(Task.title).where(Task.priority == any_(gemini)).order_by(Task.title)
+    )
+    assert titles.all() == ["g2"]
+
+
+async def test_generate_series_produces_rows(session: AsyncSession) -> None:
+    """generate_series(1, 3) is a set-returning function giving one row per value."""
+    value = func.generate_series(1, 3).column_valued("value")
+    assert (await session.scalars(select(value))).all() == [1, 2, 3]
 
 
 async def test_bare_column_in_aggregate_query_is_refused(

@@ -380,3 +380,32 @@ async def test_uuid_server_default_is_generated(connection: AsyncConnection) -> 
     await connection.run_sync(table.create)
     result = await connection.execute(table.insert().values(label="a").returning(table.c.id))
     assert result.scalar_one().version == 4
+
+
+async def test_column_comment_is_reflected(connection: AsyncConnection) -> None:
+    """A column's ``comment=`` is stored in the schema and comes back through reflection."""
+    table = sa.Table(
+        "notes",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("body", sa.Text, comment="Markdown, rendered on display"),
+    )
+    await connection.run_sync(table.create)
+    comment = (await _columns(connection, "notes"))["body"].get("comment")
+    assert comment == "Markdown, rendered on display"
+
+
+async def test_sqlite_conflict_clause_does_not_hide_duplicates(connection: AsyncConnection) -> None:
+    """A unique constraint declared with ``sqlite_on_conflict='IGNORE'`` still refuses a
+    duplicate (the option means nothing outside SQLite)."""
+    table = sa.Table(
+        "slugs",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("slug", sa.String(20)),
+        sa.UniqueConstraint("slug", sqlite_on_conflict="IGNORE"),
+    )
+    await connection.run_sync(table.create)
+    await connection.execute(table.insert().values(slug="a"))
+    with pytest.raises(IntegrityError):
+        await connection.execute(table.insert().values(slug="a"))
