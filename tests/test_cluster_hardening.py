@@ -72,7 +72,9 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from dbparity.provision.local_cluster import LocalCluster
-LocalCluster(Path(sys.argv[1])).start()
+cluster = LocalCluster(Path(sys.argv[1]))
+print("go", flush=True)
+cluster.start()
 print("ready", flush=True)
 time.sleep(120)
 """
@@ -93,12 +95,13 @@ def _start_child(tmpdir: Path) -> subprocess.Popen[bytes]:
 
 @needs_postgres
 def test_kills_during_startup_leave_nothing(private_tmpdir: Path) -> None:
-    """SIGKILL and SIGTERM at instants spread over the whole start-up (from interpreter start
-    through initdb, the server's spawn and its first ready answer) leave no process and no
+    """SIGKILL and SIGTERM at instants spread evenly over the whole start-up (the reaper's
+    start, initdb, the server's spawn, up to its first ready answer) leave no process and no
     directory once the reaper is done."""
-    started = time.monotonic()
     child = _start_child(private_tmpdir)
     assert child.stdout is not None
+    assert child.stdout.readline() == b"go\n"
+    started = time.monotonic()
     assert child.stdout.readline() == b"ready\n", "the cluster did not start"
     window = time.monotonic() - started
     child.send_signal(signal.SIGTERM)
@@ -108,6 +111,8 @@ def test_kills_during_startup_leave_nothing(private_tmpdir: Path) -> None:
         how = signal.SIGKILL if i % 2 == 0 else signal.SIGTERM
         at = window * i / (KILLS - 1)
         child = _start_child(private_tmpdir)
+        assert child.stdout is not None
+        child.stdout.readline()  # "go": start() is about to be called
         time.sleep(at)
         child.send_signal(how)
         child.wait()
@@ -117,5 +122,6 @@ def test_kills_during_startup_leave_nothing(private_tmpdir: Path) -> None:
         list(private_tmpdir.iterdir()) or processes_mentioning(private_tmpdir)
     ):
         time.sleep(0.1)
+    print("kill instants:", instants)
     left = [p.name for p in private_tmpdir.iterdir()]
     assert (left, processes_mentioning(private_tmpdir)) == ([], []), f"after {instants}"
