@@ -80,3 +80,11 @@ def constraint_name(exc: BaseException) -> str | None:
     cause = orig.__cause__
     name = getattr(cause, "constraint_name", None)
     return str(name) if name else None
+
+
+async def session_time_zone(session: AsyncSession) -> str:
+    """The time zone the database uses to turn an aware timestamp into a wall-clock one:
+    PostgreSQL's ``TimeZone`` setting; SQLite has none, and its clock functions use UTC."""
+    if dialect_name(session) == "postgresql":
+        return str(await session.scalar(text("SELECT current_setting('TimeZone')")))
+    return "UTC"

@@ -4,11 +4,13 @@ text, as PostgreSQL does them (stored values' round trips live in the types suit
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 from sqlalchemy import Date, DateTime, cast, extract, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from suites._dialect import session_time_zone
 from suites.schema import TypedValue
 
 UTC = dt.UTC
@@ -175,3 +177,20 @@ async def test_to_char_formats_a_timestamp(session: AsyncSession) -> None:
     assert (
         await session.scalar(select(func.to_char(TypedValue.naive_stamp, "YYYY-MM"))) == "2024-01"
     )
+
+
+async def test_aware_datetime_in_a_naive_column_is_stored_in_the_session_time_zone(
+    session: AsyncSession,
+) -> None:
+    """An aware datetime written to a timestamp WITHOUT time zone column is converted to the
+    session's time zone (12:00+02:00 is stored as 10:00 when the session runs in UTC)."""
+    zone_name = await session_time_zone(session)
+    try:
+        zone = zoneinfo.ZoneInfo(zone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        pytest.skip(f"the server's TimeZone {zone_name!r} is not a zone name Python knows")
+    written = dt.datetime(2024, 6, 30, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    row = await _stored(session, naive_stamp=written)
+    session.expunge_all()
+    stored = await session.scalar(select(TypedValue.naive_stamp).where(TypedValue.id == row.id))
+    assert stored == written.astimezone(zone).replace(tzinfo=None)
