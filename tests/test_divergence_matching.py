@@ -52,6 +52,16 @@ def test_call_phase_failure(fails: str, exc: BaseException, matches: bool) -> No
         assert why.startswith(f"declared to fail with {fails!r}")
 
 
+def test_assert_inside_sqlalchemy_is_not_the_tests_assertion() -> None:
+    """An ``assert`` of SQLAlchemy's own code failing is a broken run, not the declared
+    assertion of the test body."""
+    with pytest.raises(AssertionError) as caught:  # raised by a frame of module sqlalchemy.orm
+        exec("assert False, 'internal state'", {"__name__": "sqlalchemy.orm.session"})
+    why = mismatch(declared("assertion"), "call", caught.value)
+    assert why is not None
+    assert "an assert inside sqlalchemy failed" in why
+
+
 @pytest.mark.parametrize("when", ["setup", "teardown"])
 def test_fixture_failure_never_matches(when: str) -> None:
     """Even the very exception declared: a fixture that fails is a broken run."""

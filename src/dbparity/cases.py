@@ -147,9 +147,10 @@ def mismatch(divergence: Divergence, when: str, exc: BaseException) -> str | Non
             return None
         return f"{said} (pytest.raises saw no exception), but it raised {raised}"
     if divergence.fails == ASSERTION:
-        if isinstance(exc, AssertionError):
-            return None
-        return f"{said} (an assert of the test failed), but it raised {raised}"
+        if not isinstance(exc, AssertionError):
+            return f"{said} (an assert of the test failed), but it raised {raised}"
+        inside = _raised_inside_driver(exc)
+        return f"{said}, but an assert inside {inside} failed" if inside else None
     expected = divergence.exception
     if expected is None:
         return None
@@ -158,6 +159,22 @@ def mismatch(divergence: Divergence, when: str, exc: BaseException) -> str | Non
     else:
         matched = isinstance(exc, expected)
     return None if matched else f"{said}, but it raised {raised}"
+
+
+#: Packages whose own ``assert`` statements failing means a broken run, not the test's assert.
+DRIVER_PACKAGES = ("sqlalchemy", "asyncpg", "psycopg", "aiosqlite", "sqlite3", "greenlet")
+
+
+def _raised_inside_driver(exc: BaseException) -> str | None:
+    """The package of the frame that raised, when it is SQLAlchemy or a driver."""
+    tb = exc.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    package = module.split(".", 1)[0]
+    return package if package in DRIVER_PACKAGES else None
 
 
 def enforce_declaration(
