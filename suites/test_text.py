@@ -124,8 +124,9 @@ async def test_regexp_replace_replaces_first_match_only(session: AsyncSession) -
 
 
 async def test_match_operator_runs_full_text_search(session: AsyncSession, names: None) -> None:
-    """``.match()`` is full-text search: 'cats' finds 'the cat sat' (words are stemmed)."""
-    assert await _matching(session, Project.name.match("cats")) == ["the cat sat"]
+    """``.match()`` is full-text search: 'cat' finds the word in 'the cat sat' but not inside
+    'concatenate'."""
+    assert await _matching(session, Project.name.match("cat")) == ["the cat sat"]
 
 
 # --- quoting and identifiers ---------------------------------------------------------------------
