@@ -85,12 +85,12 @@ def column_heading(column: Column) -> str:
 
 
 def _differences(found: list[StandIn]) -> str:
-    kinds = ", then ".join(f"**{term.word}** ({term.meaning})" for term in CONSEQUENCES.values())
+    kinds = "; ".join(f"**{term.word}**: {term.short}" for term in CONSEQUENCES.values())
     lines = [
         "## Differences from PostgreSQL",
         "",
-        f"What each stand-in gets wrong, the dangerous kind first: {kinds}. Each behaviour "
-        "links to its row in the [matrix](#matrix).",
+        f"Per stand-in, the dangerous kind first: {kinds}. Each behaviour links to its row in "
+        "the [matrix](#matrix); the [legend](#legend) says more.",
     ]
     if not found:
         lines += ["", "No stand-in in these results: only the reference ran."]
