@@ -109,7 +109,10 @@ def test_a_run_without_the_database_says_so(pytester: pytest.Pytester) -> None:
     project = UserProject(pytester)
     project.write("test_pure.py", "def test_pure():\n    assert True\n")
     result = project.run_on("sqlite-memory")
-    result.stdout.fnmatch_lines(["dbparity: no test used the database: wire your fixtures*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # never a silent pass
+    result.stdout.fnmatch_lines(
+        ["cases: 1 did not use the database", "dbparity: no test used the database: wire your*"]
+    )
     assert [c["used_database"] for c in project.cases("sqlite-memory").values()] == [False]
 
 
@@ -179,3 +182,29 @@ def test_several_schemas_and_bases_make_one_database(pytester: pytest.Pytester) 
     result = project.run_on("sqlite-file")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert {c["outcome"] for c in project.cases("sqlite-file").values()} == {"conforms"}
+
+
+def test_tables_that_clash_across_schemas_are_one_error(pytester: pytest.Pytester) -> None:
+    project = UserProject(pytester)
+    project.write(
+        "conftest.py",
+        """
+        import pytest
+        from sqlalchemy import Column, Integer, MetaData, Table
+
+        one, two = MetaData(), MetaData()
+        for metadata in (one, two):
+            Table("user", metadata, Column("id", Integer, primary_key=True))
+
+
+        @pytest.fixture(scope="session")
+        def dbparity_metadata():
+            return [one, two]
+        """,
+    )
+    project.write("test_db.py", DB_TESTS)
+    result = project.run_on("sqlite-memory")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    out = result.stdout.str()
+    assert out.count("table 'user' is defined in schema 1 and in schema 2") == 1, out
+    assert "Traceback" not in out

@@ -18,6 +18,7 @@ fails = "OperationalError"
 
 
 def project(tmp_path: Path, files: dict[str, str]) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (tmp_path / name).write_text(text, "utf-8")
     return tmp_path
@@ -82,3 +83,13 @@ def test_the_readmes_github_actions_job_is_a_valid_workflow(tmp_path: Path) -> N
     argv = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
     checked = subprocess.run([*argv, str(workflow)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_dbparity_report_reads_a_projects_declaration_only_files(tmp_path: Path) -> None:
+    from dbparity.cli import main
+
+    backends = project(tmp_path / "backends", {"sqlite-memory.toml": DECLARED})
+    data = Path(__file__).parent / "data" / "report"
+    argv = ["--backends-dir", str(backends), "report", str(data / "pg.json")]
+    assert main([*argv, "-o", str(tmp_path / "out")]) == 0
+    assert main(["--backends-dir", str(backends), "backends"]) == 0

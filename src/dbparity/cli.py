@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dbparity import server_commands
-from dbparity.backends import Backend, BackendConfigError, load_backends
+from dbparity.backends import Backend, BackendConfigError, load_for_run
 from dbparity.divergences import CONSEQUENCES
 
 Command = Callable[[argparse.Namespace], int]
@@ -22,7 +22,7 @@ Command = Callable[[argparse.Namespace], int]
 
 def cmd_backends(args: argparse.Namespace) -> int:
     """Print the backend ids with their labels and declared divergences."""
-    backends = load_backends(args.backends_dir)
+    backends = load_for_run(args.backends_dir, "conformance")
     for backend in backends.values():
         marker = " (reference)" if backend.reference else ""
         print(

@@ -90,11 +90,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def _doctor_sources(args: argparse.Namespace) -> int:
     """One line per PostgreSQL backend: the source it would use here (container, local or
     embedded cluster, at which version), and why the sources before it were passed over."""
-    from dbparity.backends import load_backends
+    from dbparity.backends import load_for_run
     from dbparity.provision import ProvisionOptions
     from dbparity.provision.sources import SourceError, explain
 
-    backends = load_backends(args.backends_dir).values()
+    backends = load_for_run(args.backends_dir, "conformance").values()
     options = ProvisionOptions(
         postgres_version=args.postgres_version, postgres_source=args.postgres_source
     )

@@ -49,12 +49,18 @@ def dbparity_metadata() -> MetaData | None:
 
 
 @pytest.fixture(scope="session")
-def dbparity_schema(dbparity_metadata: object) -> MetaData | None:
+def dbparity_schema(request: pytest.FixtureRequest, dbparity_metadata: object) -> MetaData | None:
     """``dbparity_metadata`` as one MetaData, whatever form it was given in."""
     try:
         return one_metadata(dbparity_metadata)
     except SchemaError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        message = f"dbparity: {exc}"
+    # One line for the run, not one error per test (the fixture is shared by all). An xdist
+    # worker cannot exit (xdist would crash): it stops after this test instead.
+    if not hasattr(request.config, "workerinput"):
+        pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
+    request.session.shouldstop = message
+    pytest.fail(message, pytrace=False)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

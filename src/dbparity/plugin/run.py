@@ -173,6 +173,10 @@ class DbparityRun:
         if self.not_run_reason and exitstatus == pytest.ExitCode.OK:
             # Never a silent pass: a backend that could not start fails the run.
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        cases = self.recorder.cases.values()
+        if cases and not any(c.used_database for c in cases) and exitstatus == 0:
+            # Nor is a run in which no test touched the backend.
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         self.exit_status = int(session.exitstatus)
         path = self.config.getoption("dbparity_results")
         if path:
@@ -182,7 +186,12 @@ class DbparityRun:
         if self.is_worker:
             return
         results = self.results()
-        counts = ", ".join(f"{n} {k}" for k, n in results.counts().items() if n)
+        database = [c for c in results.cases if c.used_database]
+        found = results_format.Results(results.backend, results.run, database).counts()
+        counts = ", ".join(f"{n} {k}" for k, n in found.items() if n)
+        if len(database) < len(results.cases):
+            apart = f"{len(results.cases) - len(database)} did not use the database"
+            counts = f"{counts}; {apart}" if counts else apart
         where = (
             f"{results.run.server_version} via {results.run.provisioner}"
             if results.run.status == "run"

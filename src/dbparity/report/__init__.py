@@ -41,11 +41,11 @@ BENCH_PREFIX = "bench-"
 
 def expected_backends(directory: Path | None = None) -> list[BackendInfo]:
     """The backends a report should have a column for: those of ``backends/*.toml``."""
-    from dbparity.backends import load_backends
+    from dbparity.backends import load_for_run
 
     return [
         BackendInfo(b.id, b.label, b.family, b.driver, b.reference)
-        for b in load_backends(directory).values()
+        for b in load_for_run(directory, "conformance").values()
     ]
 
 

@@ -8,7 +8,7 @@ error), then the broken tests (failing everywhere) and the tests that never touc
 
 from __future__ import annotations
 
-from dbparity.report.merge import Merged, tests
+from dbparity.report.merge import NO_DATABASE, Merged, tests
 from dbparity.report.verdicts import GROUPS, Differing
 
 TITLE = "## Differs from PostgreSQL"
@@ -20,7 +20,9 @@ def render_differs(merged: Merged, limit: int | None = None) -> str:
     found = merged.differing()
     compared = sum(c.checked for c in merged.columns if not c.backend.reference)
     lines = [TITLE, ""]
-    if not any(c.backend.reference and c.status == "run" for c in merged.columns):
+    if merged.rows and not any(row.used_database for row in merged.rows):
+        lines.append(f"**{NO_DATABASE[0].upper()}{NO_DATABASE[1:]}** (see the README).")
+    elif not any(c.backend.reference and c.status == "run" for c in merged.columns):
         lines.append(
             "**Nothing compared:** no PostgreSQL (reference) run is among the inputs, so no "
             "test's outcome can be compared with production's. Run your suite on a PostgreSQL "
