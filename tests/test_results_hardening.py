@@ -23,7 +23,7 @@ WAITING_SUITE = """
 import os, time
 from pathlib import Path
 
-def test_waits():
+async def test_waits(connection):  # on the database: a run that never touches it fails
     Path(os.environ["READY_FILE"]).write_text("ready")
     deadline = time.monotonic() + 60
     while not Path(os.environ["GO_FILE"]).exists() and time.monotonic() < deadline:
