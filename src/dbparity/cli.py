@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dbparity import server_commands
-from dbparity.backends import Backend, BackendConfigError, load_for_run
+from dbparity.backends import Backend, BackendConfigError, load_for_run, shipped_backends_dir
 from dbparity.divergences import CONSEQUENCES
 
 Command = Callable[[argparse.Namespace], int]
@@ -22,12 +22,16 @@ Command = Callable[[argparse.Namespace], int]
 
 def cmd_backends(args: argparse.Namespace) -> int:
     """Print the backend ids with their labels and declared divergences."""
+    from dbparity.divergences import is_own_file
+
     backends = load_for_run(args.backends_dir, "conformance")
+    shipped = shipped_backends_dir()
     for backend in backends.values():
         marker = " (reference)" if backend.reference else ""
+        whose = " of dbparity's own suites" * is_own_file(backend.source, shipped)
         print(
             f"{backend.id:<20} {backend.label}{marker}; "
-            f"{len(backend.divergences)} declared divergences{_by_consequence(backend)}"
+            f"{len(backend.divergences)} declared divergences{whose}{_by_consequence(backend)}"
         )
     return 0
 

@@ -188,7 +188,8 @@ class DbparityRun:
         results = self.results()
         database = [c for c in results.cases if c.used_database]
         found = results_format.Results(results.backend, results.run, database).counts()
-        counts = ", ".join(f"{n} {k}" for k, n in found.items() if n)
+        words = _APPLICATION_WORDS if self.suite_kind == "application" else {}
+        counts = ", ".join(f"{n} {words.get(k, k)}" for k, n in found.items() if n)
         if len(database) < len(results.cases):
             apart = f"{len(results.cases) - len(database)} did not use the database"
             counts = f"{counts}; {apart}" if counts else apart
@@ -216,6 +217,15 @@ class DbparityRun:
 
 
 RUN_KEY = pytest.StashKey[DbparityRun]()
+
+
+#: A user's tests state what the application does: their outcomes in plain words.
+_APPLICATION_WORDS = {
+    "conforms": "passed",
+    "unexpected-failure": "failed",
+    "diverges": "failed as declared",
+    "not-applicable": "skipped",
+}
 
 
 def uses_database(item: pytest.Item) -> bool:
