@@ -19,6 +19,12 @@ import pytest
 
 pytest_plugins = ["pytester", "tests.browser"]
 
+# pytester gives every child run a HOME of its own, which would hide dbparity's cache (the
+# cached initdb, the built container images) and make each child start cold.
+from dbparity.provision.initdb_cache import CACHE_ENV, cache_root  # noqa: E402
+
+os.environ.setdefault(CACHE_ENV, str(cache_root()))
+
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS_DIR = ROOT / "backends"
 ALL_BACKENDS = ("sqlite-memory", "sqlite-file", "postgres-asyncpg", "postgres-psycopg")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -65,13 +66,35 @@ async def open_database(
         return
 
     name = worker_database_name(target, worker)
-    await asyncio.to_thread(_create_from_template, backend, target, metadata, name)
+    if worker == "main":  # the only process: the schema goes straight into its database
+        await asyncio.to_thread(_create_directly, backend, target, metadata, name)
+    else:
+        await asyncio.to_thread(_create_from_template, backend, target, metadata, name)
     engine = build_engine(backend, sqlalchemy_url(backend, target.location, name))
     try:
         yield engine
     finally:
         await engine.dispose()
-        await asyncio.to_thread(drop_database, target, name)
+        if not target.throwaway:  # a throwaway server goes with everything on it
+            await asyncio.to_thread(drop_database, target, name)
+
+
+def _create_directly(
+    backend: Backend, target: Target, metadata: MetaData | None, name: str
+) -> None:
+    """One process, no xdist workers: nobody else needs a copy, so no template and no
+    ``CREATE DATABASE ... TEMPLATE`` (a checkpoint each). The clone strategy builds the
+    template itself when it needs one (:func:`ensure_template`)."""
+    with _admin(target) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if metadata is not None:
+        _create_schema(backend, target, name, metadata)
+
+
+def ensure_template(backend: Backend, target: Target, metadata: MetaData | None) -> None:
+    """The run's template database with the schema in it, built once (under a lock)."""
+    with _admin(target) as admin:
+        _locked_template(admin, backend, target, metadata)
 
 
 def _create_from_template(
@@ -79,25 +102,39 @@ def _create_from_template(
 ) -> None:
     """Under an advisory lock (so exactly one worker builds the template), create the template
     if this run has none yet, then copy it into ``name``."""
+    with _admin(target) as admin:
+        template = _locked_template(admin, backend, target, metadata)
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
+
+
+def _locked_template(
+    admin: psycopg.Connection[Any], backend: Backend, target: Target, metadata: MetaData | None
+) -> str:
     template = template_name(target)
+    admin.execute("SELECT pg_advisory_lock(%s)", (_TEMPLATE_LOCK,))
+    try:
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
+        ).fetchone()
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
+            if metadata is not None:
+                _create_schema(backend, target, template, metadata)
+    finally:
+        admin.execute("SELECT pg_advisory_unlock(%s)", (_TEMPLATE_LOCK,))
+    return template
+
+
+@contextmanager
+def _admin(target: Target) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to the maintenance database; a user without CREATEDB gets one clear line."""
     try:
         with psycopg.connect(target.location, autocommit=True) as admin:
-            admin.execute("SELECT pg_advisory_lock(%s)", (_TEMPLATE_LOCK,))
-            try:
-                exists = admin.execute(
-                    "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
-                ).fetchone()
-                if not exists:
-                    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
-                    if metadata is not None:
-                        _create_schema(backend, target, template, metadata)
-                admin.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-                        sql.Identifier(name), sql.Identifier(template)
-                    )
-                )
-            finally:
-                admin.execute("SELECT pg_advisory_unlock(%s)", (_TEMPLATE_LOCK,))
+            yield admin
     except psycopg.errors.InsufficientPrivilege as exc:
         raise DatabaseSetupError(
             f"the PostgreSQL user may not create databases ({exc}); "

@@ -14,6 +14,7 @@ costs next to rollback.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import shutil
 from abc import ABC, abstractmethod
@@ -29,7 +30,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dbparity.backends import Backend
-from dbparity.databases import template_name, worker_name
+from dbparity.databases import ensure_template, template_name, worker_name
 from dbparity.engines import build_engine, sqlalchemy_url
 from dbparity.provision import Target
 from dbparity.provision.postgres import database_prefix
@@ -181,12 +182,8 @@ async def open_cloner(backend: Backend, target: Target, metadata: MetaData) -> C
                 "SELECT 1 FROM pg_database WHERE datname = %s", (template_name(target),)
             )
         ).fetchone()
-        if not exists:
-            await admin.close()
-            raise CloneError(
-                f"no template database {template_name(target)!r} on the server; open the "
-                "backend's engine (dbparity.databases.open_database) with the schema first"
-            )
+        if not exists:  # a single-process run builds its database without one
+            await asyncio.to_thread(ensure_template, backend, target, metadata)
         return PostgresCloner(backend, target, admin)
     if target.provisioner == "sqlite-file":
         path = Path(target.location) / "clone-template.db"

@@ -7,6 +7,7 @@ process, or each xdist worker) creates its own database on that server.
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ class DbparityRun:
         self.target: Target | None = None
         self.not_run_reason = ""
         self.stack = ExitStack()
-        self.recorder = Recorder(backend, suite_kind)
+        self.recorder = Recorder(version_axis(config, backend), suite_kind)
         self.exit_status = 0
         self.xdist_checked = False
 
@@ -235,3 +236,17 @@ def uses_database(item: pytest.Item) -> bool:
 
 def get_run(config: pytest.Config) -> DbparityRun | None:
     return config.stash.get(RUN_KEY, None)
+
+
+def version_axis(config: pytest.Config, backend: Backend) -> Backend:
+    """A run at an explicit server version (``--postgres-version``) is a column of the
+    version axis: compared with the reference (the run without one), never the reference
+    itself, so one report has one reference column however many versions it shows."""
+    from dataclasses import replace
+
+    from dbparity.provision.sources import VERSION_ENV
+
+    asked = config.getoption("postgres_version", None) or os.environ.get(VERSION_ENV)
+    if backend.reference and asked:
+        return replace(backend, reference=False)
+    return backend

@@ -13,8 +13,15 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
-from dbparity.backends import Backend
+if TYPE_CHECKING:  # not at run time: the reaper (python -m dbparity.provision.reaper) imports
+    # this package, and a cluster's start-up waits for the reaper, so it must not load SQLAlchemy.
+    from dbparity.backends import Backend
+
+
+#: Provisioner names (the start of ``Target.provisioner``) of servers made for one run.
+THROWAWAY_PROVISIONERS = ("local-cluster", "embedded-cluster", "container")
 
 
 class NotProvisioned(RuntimeError):
@@ -51,6 +58,12 @@ class Target:
     run_id: str
     server_version: str
     server_settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def throwaway(self) -> bool:
+        """The server exists for this run only and is removed with everything in it at the
+        end, so dropping databases on it one by one (each DROP a checkpoint) is wasted time."""
+        return self.provisioner.startswith(THROWAWAY_PROVISIONERS)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

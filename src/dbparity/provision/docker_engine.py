@@ -52,8 +52,15 @@ class Engine:
         return docker.from_env(environment=self.environment() or None, timeout=timeout)
 
 
+DEFAULT_SOCKET = Path("/var/run/docker.sock")
+
+
 def answering(timeout: int = 5) -> Engine | None:
-    """The engine ``DOCKER_HOST`` (or the default socket) names, if it answers a ping."""
+    """The engine ``DOCKER_HOST`` (or the default socket) names, if it answers a ping. Without
+    ``DOCKER_HOST`` and the default socket there is nothing to ask, and docker-py (a costly
+    import for a run that then uses a local cluster) is not loaded."""
+    if not os.environ.get("DOCKER_HOST") and not DEFAULT_SOCKET.exists():
+        return None
     try:
         import docker
 
@@ -74,20 +81,24 @@ def can_start() -> str:
     return ""
 
 
-def _install() -> None:
-    """``apt-get install docker.io`` (Debian and derivatives); the package list is refreshed
-    only when the first try cannot find the package."""
+def apt_install(package: str, command: str) -> None:
+    """``apt-get install PACKAGE`` (Debian and derivatives, as root) unless ``command`` exists;
+    the package list is refreshed only when the first try cannot find the package."""
+    if shutil.which(command):
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise EngineError(f"{command} is missing; install {package} (needs root and apt-get)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    argv = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "docker.io"]
+    argv = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
     done = subprocess.run(argv, capture_output=True, env=env, timeout=APT_TIMEOUT_S, check=False)
     if done.returncode != 0:
         subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env, check=False)
         done = subprocess.run(
             argv, capture_output=True, env=env, timeout=APT_TIMEOUT_S, check=False
         )
-    if done.returncode != 0 or shutil.which("dockerd") is None:
+    if done.returncode != 0 or shutil.which(command) is None:
         tail = done.stderr.decode(errors="replace").strip()[-500:]
-        raise EngineError(f"apt-get install docker.io failed (exit {done.returncode}): {tail}")
+        raise EngineError(f"apt-get install {package} failed (exit {done.returncode}): {tail}")
 
 
 @contextmanager
@@ -97,8 +108,7 @@ def started_engine() -> Iterator[Engine]:
     why_not = can_start()
     if why_not:
         raise EngineError(why_not)
-    if shutil.which("dockerd") is None:
-        _install()
+    apt_install("docker.io", "dockerd")
     # The data root holds the loaded image (~400 MB in thousands of files) and goes at the end:
     # in memory (/dev/shm) when there is room, both loading and removing take a fraction.
     directory = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=temp_root() or "/var/tmp"))

@@ -126,6 +126,12 @@ def build(major: int, tag: str, tarball: Path | None, environment: dict[str, str
     """Run ``image/build.sh`` (root, debootstrap, a Docker engine); ImageError on failure."""
     import os
 
+    from dbparity.provision.docker_engine import EngineError, apt_install
+
+    try:
+        apt_install("debootstrap", "debootstrap")
+    except EngineError as exc:
+        raise ImageError(f"cannot build {tag}: {exc}") from exc
     tarball_arg = [str(tarball)] if tarball is not None else []
     if tarball is not None:
         tarball.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -133,7 +139,7 @@ def build(major: int, tag: str, tarball: Path | None, environment: dict[str, str
         done = subprocess.run(
             ["sh", str(BUILD_SCRIPT), str(major), tag, *tarball_arg],
             capture_output=True,
-            env={**os.environ, **environment},
+            env={**os.environ, **environment, **_scratch_env()},
             timeout=BUILD_TIMEOUT_S,
             check=False,
         )
@@ -142,3 +148,12 @@ def build(major: int, tag: str, tarball: Path | None, environment: dict[str, str
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip()[-800:]
         raise ImageError(f"building {tag} from Debian failed (exit {done.returncode}): {tail}")
+
+
+def _scratch_env() -> dict[str, str]:
+    """Build the root file system in memory when there is room: debootstrap and dpkg sync every
+    file they write, which on a busy disk is most of a build's time."""
+    from dbparity.provision.local_cluster import temp_root
+
+    root = temp_root()
+    return {"TMPDIR": root} if root else {}

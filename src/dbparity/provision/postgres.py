@@ -47,10 +47,12 @@ def provision(backend: Backend, options: ProvisionOptions, run_id: str) -> Itera
         version, settings = _server_facts(url)
         # Says "this run is live" to `dbparity clean` until the run's databases are dropped.
         stack.enter_context(leftovers.run_marker(url, run_id))
+        target = Target(backend.id, provisioner, url, run_id, version, settings)
         try:
-            yield Target(backend.id, provisioner, url, run_id, version, settings)
+            yield target
         finally:
-            drop_run_databases(url, run_id)
+            if not target.throwaway:  # a throwaway server goes with everything on it
+                drop_run_databases(url, run_id)
 
 
 def _find_server(

@@ -44,6 +44,7 @@ debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$work/debootstrap.log
 mkdir -p "$root/etc/postgresql-common/createcluster.d"
 echo "create_main_cluster = false" >"$root/etc/postgresql-common/createcluster.d/dbparity.conf"
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/dbparity-unsafe-io"
 chmod 755 "$root/usr/sbin/policy-rc.d"
 echo "build.sh: installing postgresql-$major" >&2
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
@@ -51,7 +52,8 @@ chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get install -y -q
     || { tail -n 20 "$work/apt.log" >&2; exit 1; }
 chroot "$root" apt-get clean
 rm -rf "$root/var/lib/apt/lists"/* "$root/usr/share/doc"/* "$root/usr/share/man"/* \
-    "$root/usr/share/locale"/* "$root/usr/sbin/policy-rc.d"
+    "$root/usr/share/locale"/* "$root/usr/sbin/policy-rc.d" \
+    "$root/etc/dpkg/dpkg.cfg.d/dbparity-unsafe-io"
 install -m 755 "$here/entrypoint.sh" "$root/usr/local/bin/docker-entrypoint.sh"
 mkdir -p "$root/docker-entrypoint-initdb.d" "$root/var/run/postgresql"
 chroot "$root" chown postgres:postgres /var/run/postgresql
