@@ -24,5 +24,8 @@ class Section:
 
 
 def extra_sections(merged: Merged, speed: SpeedReport | None) -> list[Section]:
-    """None yet; add a section here (one call, one module of its own per section)."""
-    return []
+    """Add a section here (one call, one module of its own per section)."""
+    from dbparity.report import versions
+
+    found = [versions.section(merged)]
+    return [s for s in found if s is not None]
