@@ -63,6 +63,28 @@ TERMS: dict[str, Term] = {
 }
 assert set(TERMS) == set(CELL_OUTCOMES)
 
+#: A user's tests state what the application does, not what PostgreSQL does: their outcomes
+#: in plain words (a failure on PostgreSQL is the application's outcome, not "unexpected").
+APPLICATION_TERMS: dict[str, Term] = {
+    **TERMS,
+    "conforms": Term("passes", "the test passed"),
+    "diverges": Term(
+        "fails as declared",
+        "failed the way your backend file declares: a known and accepted difference",
+    ),
+    "unexpected-failure": Term("fails", "the test failed"),
+    "stale-expectation": Term(
+        "passes (declared to fail)", "passed although your backend file declares it fails"
+    ),
+    "not-applicable": Term("skipped", "skipped on this backend, with why"),
+}
+
+
+def terms_for(kind: str) -> dict[str, Term]:
+    """The words for cell outcomes in a report on this kind of suite."""
+    return APPLICATION_TERMS if kind == "application" else TERMS
+
+
 VERDICT_RULE = (
     "The verdict counts a behaviour as agreeing when its outcome on the backend is the "
     "reference's outcome (PostgreSQL's) on the same case: both pass, or both fail. Where the "
