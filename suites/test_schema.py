@@ -409,3 +409,42 @@ async def test_sqlite_conflict_clause_does_not_hide_duplicates(connection: Async
     await connection.execute(table.insert().values(slug="a"))
     with pytest.raises(IntegrityError):
         await connection.execute(table.insert().values(slug="a"))
+
+
+def _deferred_tree() -> tuple[sa.Table, sa.Table]:
+    metadata = sa.MetaData()
+    parent = sa.Table("folders", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    child = sa.Table(
+        "files",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "folder_id",
+            sa.ForeignKey("folders.id", deferrable=True, initially="DEFERRED"),
+            nullable=False,
+        ),
+    )
+    return parent, child
+
+
+async def test_deferred_foreign_key_allows_child_before_parent(connection: AsyncConnection) -> None:
+    """A DEFERRABLE INITIALLY DEFERRED foreign key lets a transaction insert the child first and
+    its parent afterwards."""
+    parent, child = _deferred_tree()
+    await connection.run_sync(parent.metadata.create_all)
+    await connection.execute(child.insert().values(id=1, folder_id=7))
+    await connection.execute(parent.insert().values(id=7))
+    assert await connection.scalar(select(sa.func.count()).select_from(child)) == 1
+
+
+async def test_set_constraints_immediate_checks_deferred_keys_now(
+    connection: AsyncConnection,
+) -> None:
+    """SET CONSTRAINTS ALL IMMEDIATE checks a deferred foreign key at once (23503) instead of
+    at COMMIT."""
+    parent, child = _deferred_tree()
+    await connection.run_sync(parent.metadata.create_all)
+    await connection.execute(child.insert().values(id=1, folder_id=7))
+    with pytest.raises(IntegrityError) as caught:
+        await connection.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+    assert sqlstate(caught.value) == "23503"
