@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from dbparity.report.merge import Cell, Column, Row
+    from dbparity.report.model import Cell, Column, Row
 
 Side = Literal["pass", "fail", "skip", "error"]
 Difference = Literal["false-confidence", "false-alarm", "silent-drift", "one-sided", "broken"]
