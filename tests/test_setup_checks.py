@@ -208,3 +208,57 @@ def test_tables_that_clash_across_schemas_are_one_error(pytester: pytest.Pyteste
     out = result.stdout.str()
     assert out.count("table 'user' is defined in schema 1 and in schema 2") == 1, out
     assert "Traceback" not in out
+
+
+@pytest.mark.slow
+def test_the_session_used_from_another_loop_is_a_setup_error_not_a_difference(
+    pytester: pytest.Pytester,
+) -> None:
+    """FastAPI's sync TestClient runs the app on a thread with its own loop: on asyncpg the
+    session then fails with 'attached to a different loop'. That is a setup mistake: the run
+    stops at the first one with one line, the case is an error, never a false confidence."""
+    pytest.importorskip("fastapi")
+    project = UserProject(pytester)
+    project.write(
+        "test_api.py",
+        """
+        import pytest
+        from fastapi import Depends, FastAPI
+        from fastapi.testclient import TestClient
+        from sqlalchemy import text
+
+        app = FastAPI()
+
+
+        async def get_session():
+            raise NotImplementedError
+
+
+        @app.get("/one")
+        async def one(session=Depends(get_session)):
+            return (await session.execute(text("SELECT 1"))).scalar_one()
+
+
+        @pytest.fixture
+        def client(session):
+            app.dependency_overrides[get_session] = lambda: session
+            with TestClient(app) as client:
+                yield client
+
+
+        def test_first(client):
+            assert client.get("/one").json() == 1
+
+
+        def test_second(client):
+            assert client.get("/one").json() == 1
+        """,
+    )
+    result = project.run_on("postgres-asyncpg")
+    out = result.stdout.str()
+    assert result.ret != pytest.ExitCode.OK, out
+    assert "httpx.AsyncClient(transport=httpx.ASGITransport(app=app))" in out
+    cases = project.cases("postgres-asyncpg")
+    assert cases["api.first"]["outcome"] == "error", cases
+    assert "another event loop" in cases["api.first"]["reason"]
+    assert "api.second" not in cases or cases["api.second"]["outcome"] != "unexpected-failure"

@@ -22,6 +22,7 @@ import pytest
 from dbparity import results as results_format
 from dbparity.backends import Backend
 from dbparity.cases import case_properties, enforce_declaration, phase_outcome
+from dbparity.plugin import loops
 from dbparity.plugin.server_watch import server_gone
 from dbparity.provision import Target
 from dbparity.results import SuiteKind
@@ -47,6 +48,9 @@ class Recorder:
         gone = server_gone(report)
         if gone is not None:  # never conforms, diverges or fails: the server had died
             found = ("error", f"{report.when}: {gone}")
+        mistake = loops.flagged(report)
+        if mistake is not None:  # a setup mistake, not a difference of the backend
+            found = ("error", f"{report.when}: {mistake}")
         case = self.cases.get(report.nodeid)
         if case is None:
             case = results_format.Case(
@@ -157,6 +161,7 @@ def pytest_runtest_makereport(
     failure = failure_of(call.excinfo)
     if failure is not None:
         report.user_properties.append((FAILURE_PROPERTY, failure))
+        loops.flag(item, call.excinfo.value, report)
     enforce_declaration(item, call, report)
     return report
 
