@@ -101,6 +101,22 @@ async def test_round_of_decimal_goes_half_away_from_zero(session: AsyncSession) 
     assert (row[0], row[1]) == (3, -3)
 
 
+async def test_round_of_a_float_to_places_is_refused(session: AsyncSession) -> None:
+    """round(double precision, 2) does not exist (42883): only numeric rounds to places."""
+    session.add(TypedValue(ratio=2.345))
+    await session.flush()
+    with pytest.raises(ProgrammingError) as caught:
+        await session.execute(select(func.round(TypedValue.ratio, 2)))
+    assert sqlstate(caught.value) == "42883"
+
+
+async def test_random_is_a_fraction_between_zero_and_one(session: AsyncSession) -> None:
+    """random() returns a float in [0, 1), so ``random() < 0.1`` samples about a tenth."""
+    value = await session.scalar(select(func.random()))
+    assert isinstance(value, float)
+    assert 0 <= value < 1
+
+
 # --- casts and comparisons -----------------------------------------------------------------------
 
 
@@ -145,6 +161,13 @@ async def test_concatenation_with_null_is_null(session: AsyncSession) -> None:
 async def test_concat_function_skips_nulls(session: AsyncSession) -> None:
     """concat('a', NULL, 'b') skips the NULL and gives 'ab'."""
     assert await session.scalar(text("SELECT concat('a', NULL, 'b')")) == "ab"
+
+
+async def test_coalesce_of_mixed_types_is_refused(session: AsyncSession, board: list[Task]) -> None:
+    """coalesce(integer column, 'none') is an error: its arguments must share a type (42804)."""
+    with pytest.raises(ProgrammingError) as caught:
+        await session.execute(select(func.coalesce(Task.priority, "none")))
+    assert sqlstate(caught.value) == "42804"
 
 
 async def test_greatest_ignores_nulls(session: AsyncSession) -> None:
