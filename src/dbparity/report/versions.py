@@ -10,6 +10,7 @@ matrix. Only cases checked on every version count: not-run and not-applicable ar
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,12 @@ def _version_columns(merged: Merged) -> dict[str, list[Column]]:
     for column in merged.columns:
         if column.backend.family == "postgresql" and column.status == "run":
             by_backend.setdefault(column.backend.id, []).append(column)
-    return {b: cols for b, cols in by_backend.items() if len(cols) > 1}
+    return {b: sorted(cols, key=_order) for b, cols in by_backend.items() if len(cols) > 1}
+
+
+def _order(column: Column) -> tuple[int, ...]:
+    """Oldest server version first."""
+    return tuple(int(n) for n in re.findall(r"\d+", column.server_version))
 
 
 def changes(merged: Merged) -> tuple[dict[str, list[Column]], list[Change]]:
