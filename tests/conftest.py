@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 
 pytest_plugins = ["pytester", "tests.browser"]
+# tests/data holds users' projects (the README's recipes) that tests copy and run on a backend;
+# they are not tests of this project.
+collect_ignore_glob = ["data/*"]
 
 # pytester gives every child run a HOME of its own, which would hide dbparity's cache (the
 # cached initdb, the built container images) and make each child start cold.
