@@ -66,7 +66,9 @@ async def open_database(
         return
 
     name = worker_database_name(target, worker)
-    if worker == "main":  # the only process: the schema goes straight into its database
+    # The only process, or no schema to copy: the database is made directly (a template is
+    # only worth it when several workers each need a copy of the schema).
+    if worker == "main" or metadata is None:
         await asyncio.to_thread(_create_directly, backend, target, metadata, name)
     else:
         await asyncio.to_thread(_create_from_template, backend, target, metadata, name)
