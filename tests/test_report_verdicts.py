@@ -174,3 +174,23 @@ def test_old_results_without_a_suite_kind_take_their_companions_kind() -> None:
     assert merged.suite_kind == "application"
     alone = merge([("old.json", old)])
     assert alone.suite_kind == "conformance"
+
+
+def test_a_false_confidence_is_declared_in_the_references_file() -> None:
+    """The stand-in passes, PostgreSQL fails: the user accepts it in postgres-asyncpg.toml (how
+    PostgreSQL fails); the report shows it as known, and stale once PostgreSQL passes too."""
+    declared = {"reason": "negative LIMIT: we validate in the API", "fails": "DBAPIError"}
+    merged = application(
+        pg=[case("app.limit", "diverges", failure=PG_ERROR, declared=declared)],
+        lite=[case("app.limit", "conforms")],
+    )
+    assert cell(merged, "app.limit") == (False, "false-confidence")
+    confidence = render_markdown(merged).split("### ")[1]
+    assert "negative LIMIT: we validate in the API" in confidence
+    assert not [a for a in merged.attention if a.kind == "stale-expectation"]
+    fixed = application(
+        pg=[case("app.limit", "conforms", declared=declared)],
+        lite=[case("app.limit", "conforms")],
+    )
+    stale = [a for a in fixed.attention if a.kind == "stale-expectation"]
+    assert [(a.column.split("@")[0], a.case) for a in stale] == [("postgres-asyncpg", "app.limit")]

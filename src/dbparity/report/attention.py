@@ -74,8 +74,9 @@ def attention(columns: list[Column], rows: list[Row], kind: str) -> list[Attenti
                         "stale-expectation",
                         column.key,
                         row.id,
-                        "declared as a known difference but behaves as on PostgreSQL: remove "
-                        f"the entry from the backend's TOML (it said: {declared})",
+                        "declared as a known difference that no longer shows (the same outcome "
+                        "as on PostgreSQL): remove the entry from the backend's TOML (it said: "
+                        f"{declared})",
                     )
                 )
     order = {kind: i for i, kind in enumerate(ATTENTION_KINDS)}

@@ -80,6 +80,11 @@ def render_times(merged: Merged) -> str:
     reference = next((c for c in ran if c.backend.reference), None)
     base = sum(s.duration_s for s in reference.shards) if reference else 0.0
     lines = ["## Time of your suite", ""]
+    lines += [
+        "Each backend's pytest session, from start to end, as its results file records it: "
+        "the server's start-up is included, Python's own start-up is not.",
+        "",
+    ]
     lines += ["| Backend | Wall time | Ratio to PostgreSQL |", "| --- | ---: | ---: |"]
     for column in ran:
         seconds = sum(s.duration_s for s in column.shards)

@@ -119,16 +119,28 @@ def _from_failure(cell: Cell) -> Difference:
 
 
 def apply(columns: list[Column], rows: list[Row], kind: str) -> None:
-    """Judge every non-reference cell of every row."""
+    """Judge every non-reference cell of every row. In a user's suite a difference may also be
+    declared in the reference's file (a false confidence: the test fails on PostgreSQL, as
+    declared); such a declaration is stale when no stand-in differs on the case any more."""
     references = [c for c in columns if c.backend.reference and c.status == "run"]
     for row in rows:
         ref = reference_side((row.cells[c.key] for c in references), kind)
+        judged = []
         for column in columns:
             cell = row.cells[column.key]
             if column.backend.reference:
                 cell.agrees, cell.difference, cell.stale = None, None, False
             else:
                 judge(cell, ref, kind)
+                judged.append(cell)
+        if kind != "application":
+            continue
+        compared = [cell for cell in judged if cell.agrees is not None]
+        for column in references:
+            cell = row.cells[column.key]
+            consequence = (cell.declared or {}).get("consequence")
+            if cell.declared and consequence != "silent-drift" and compared:
+                cell.stale = all(other.agrees for other in compared)
 
 
 @dataclass(frozen=True)
@@ -175,6 +187,7 @@ def differing(columns: list[Column], rows: list[Row]) -> list[Differing]:
     for row in rows:
         ref_cells = [row.cells[c.key] for c in references]
         ref = next((c for c in ref_cells if side(c.outcome) is not None), None)
+        ref_declared = next((str(c.declared.get("reason")) for c in ref_cells if c.declared), "")
         for column in columns:
             cell = row.cells[column.key]
             if column.backend.reference or cell.difference in (None, "broken"):
@@ -189,7 +202,7 @@ def differing(columns: list[Column], rows: list[Row]) -> list[Differing]:
                     reason=failure_text(cell),
                     reference_outcome=ref.outcome if ref else "",
                     reference_reason=failure_text(ref) if ref else "",
-                    declared_reason=str((cell.declared or {}).get("reason") or ""),
+                    declared_reason=str((cell.declared or {}).get("reason") or "") or ref_declared,
                 )
             )
     return found
