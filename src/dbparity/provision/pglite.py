@@ -1,0 +1,206 @@
+"""PGlite (PostgreSQL compiled to WebAssembly) served over the wire protocol by a Node process.
+
+PGlite runs in Node; ``@electric-sql/pglite-socket`` puts the PostgreSQL wire protocol in front
+of it, so psycopg talks to it like to any server. Three facts shape this module:
+
+- **Installation**: the two npm packages are pinned (versions and integrity hashes) in
+  ``pglite_npm/package-lock.json``. On first use ``npm ci`` installs them into a cache directory
+  (``$DBPARITY_CACHE_DIR``, else ``$XDG_CACHE_HOME/dbparity``, else ``~/.cache/dbparity``), named
+  after the lock file's hash; later runs reuse it. Needs Node >= 18 and npm, and the npm
+  registry on first use only.
+- **One session**: PGlite is a single PostgreSQL backend. The socket server multiplexes every
+  client connection onto it and serialises transactions (a second connection waits while
+  another is inside a transaction). It is started with room for many connections, because with
+  its default of one a reconnect that arrives before the old socket is reaped is answered with
+  "Too many connections" and the server stops accepting anyone.
+- **Cleanup**: the server listens on a Unix socket in a private (0700) temp dir, so no other
+  local user can connect; the Node process and the dir are handed to the reaper, and stopped
+  with SIGTERM (the server's own clean shutdown) at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+
+from dbparity.provision import NotProvisioned
+from dbparity.provision.reaper import Reaper
+
+CACHE_ENV = "DBPARITY_CACHE_DIR"
+TEMP_PREFIX = "dbparity-pglite-"
+SERVER_SCRIPT = Path("node_modules/@electric-sql/pglite-socket/dist/scripts/server.js")
+PORT = 5432  # only names the socket file (.s.PGSQL.5432); nothing listens on TCP
+MAX_CONNECTIONS = 64
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+INSTALL_TIMEOUT_S = 300.0
+MIN_NODE_MAJOR = 18
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running PGlite server: its libpq URL and what it reports about itself."""
+
+    url: str
+    version: str
+    pid: int
+
+
+def cache_root() -> Path:
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "dbparity"
+
+
+def _npm_files() -> dict[str, bytes]:
+    folder = resources.files("dbparity.provision") / "pglite_npm"
+    return {name: (folder / name).read_bytes() for name in ("package.json", "package-lock.json")}
+
+
+def installed_dir() -> Path:
+    """The directory holding the pinned npm packages; installs them on first use."""
+    files = _npm_files()
+    digest = hashlib.sha256(files["package-lock.json"]).hexdigest()[:12]
+    target = cache_root() / f"pglite-{digest}"
+    if (target / SERVER_SCRIPT).is_file():
+        return target
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise NotProvisioned(
+            f"PGlite needs Node.js >= {MIN_NODE_MAJOR} and npm, and "
+            f"{'node' if node is None else 'npm'} is not on PATH; install them "
+            "(Debian: apt-get install nodejs npm)"
+        )
+    _check_node_version(node)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Install beside the target, then rename: concurrent runs never see a half-installed tree.
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
+    try:
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+        command = [npm, "ci", "--legacy-peer-deps", "--no-audit", "--no-fund", "--loglevel=error"]
+        try:
+            done = subprocess.run(
+                command,
+                cwd=staging,
+                capture_output=True,
+                text=True,
+                timeout=INSTALL_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise NotProvisioned(
+                f"`npm ci` for PGlite did not finish in {INSTALL_TIMEOUT_S:.0f}s (in {staging}); "
+                "is the npm registry reachable?"
+            ) from None
+        if done.returncode != 0:
+            raise NotProvisioned(
+                f"`npm ci` for PGlite failed (exit {done.returncode}): {_last_line(done.stderr)}; "
+                "the npm registry must be reachable on first use"
+            )
+        try:
+            staging.rename(target)
+        except OSError:
+            if not (target / SERVER_SCRIPT).is_file():  # another run won the race; else a fault
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _check_node_version(node: str) -> None:
+    out = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout
+    major = out.strip().lstrip("v").split(".", 1)[0]
+    if not major.isdigit() or int(major) < MIN_NODE_MAJOR:
+        raise NotProvisioned(
+            f"PGlite needs Node.js >= {MIN_NODE_MAJOR}; {node} is {out.strip() or 'unknown'}"
+        )
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+@contextmanager
+def server() -> Iterator[Server]:
+    """Start a PGlite server for the length of the ``with`` block."""
+    install = installed_dir()
+    node = shutil.which("node")
+    assert node is not None  # installed_dir checked it
+    directory = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    log_path = directory / "server.log"
+    argv = [
+        node,
+        str(install / SERVER_SCRIPT),
+        f"--path={directory / f'.s.PGSQL.{PORT}'}",
+        f"--max-connections={MAX_CONNECTIONS}",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv, cwd=directory, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        )
+    reaper = Reaper([process.pid], [directory])
+    try:
+        url = f"postgresql://postgres@/postgres?host={directory}&port={PORT}"
+        version = _wait_ready(process, url, log_path)
+        yield Server(url, version, process.pid)
+    finally:
+        _stop(process)
+        shutil.rmtree(directory, ignore_errors=True)
+        reaper.release()
+
+
+def _wait_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> str:
+    """Poll until the server answers a query; return its version line."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    socket_file = Path(url.split("host=", 1)[1].split("&", 1)[0]) / f".s.PGSQL.{PORT}"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise NotProvisioned(
+                f"the PGlite server exited with status {process.returncode}: "
+                f"{_last_line(log_path.read_text('utf-8', 'replace'))}"
+            )
+        if socket_file.exists():
+            try:
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                    row = conn.execute("SELECT version()").fetchone()
+                    return _version(str(row[0]) if row else "")
+            except psycopg.OperationalError:
+                pass
+        time.sleep(0.05)
+    raise NotProvisioned(f"the PGlite server did not answer within {READY_TIMEOUT_S:.0f}s")
+
+
+def _version(line: str) -> str:
+    """'PostgreSQL 18.6 (PGlite 0.5.14) on wasm32...' -> 'PGlite 0.5.14 (PostgreSQL 18.6)'."""
+    head = line.split(" on ", 1)[0]
+    if "(PGlite " in head:
+        postgres, _, pglite = head.partition(" (")
+        return f"{pglite.rstrip(')')} ({postgres})"
+    return head or "PGlite (unknown version)"
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
