@@ -18,7 +18,7 @@ from typing import Any
 
 from dbparity.divergences import DeclarationError, Divergence, is_own_file, parse
 
-PROVISIONERS = ("sqlite-memory", "sqlite-file", "postgres")
+PROVISIONERS = ("sqlite-memory", "sqlite-file", "postgres", "pglite")
 FAMILIES = ("sqlite", "postgresql")
 
 _REQUIRED: dict[str, type] = {

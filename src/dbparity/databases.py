@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dbparity.backends import Backend
@@ -49,6 +50,10 @@ async def open_database(
     backend: Backend, target: Target, metadata: MetaData | None, worker: str | None = None
 ) -> AsyncIterator[AsyncEngine]:
     """Yield an engine on a fresh database holding ``metadata``; remove the database after."""
+    if backend.provision == "pglite":
+        async with _pglite_database(backend, target, metadata, own=worker is None) as engine:
+            yield engine
+        return
     worker = worker or worker_name()
     if backend.family == "sqlite":
         if target.provisioner == "sqlite-memory":
@@ -97,6 +102,34 @@ def ensure_template(backend: Backend, target: Target, metadata: MetaData | None)
     """The run's template database with the schema in it, built once (under a lock)."""
     with _admin(target) as admin:
         _locked_template(admin, backend, target, metadata)
+
+
+@asynccontextmanager
+async def _pglite_database(
+    backend: Backend, target: Target, metadata: MetaData | None, *, own: bool
+) -> AsyncIterator[AsyncEngine]:
+    """PGlite serves one database per server (it ignores the database name a client asks for),
+    so a database is a server: the run's own for this process's database when this process
+    provisioned it, otherwise (an xdist worker, or a second database) a server of its own."""
+    from dbparity.provision import pglite
+
+    async with AsyncExitStack() as stack:
+        if own and worker_name() == "main":
+            url = target.location
+        else:
+            server = await asyncio.to_thread(stack.enter_context, pglite.server())
+            url = server.url
+        engine = build_engine(backend, make_url(url).set(drivername=backend.dialect))
+        stack.push_async_callback(engine.dispose)
+        if metadata is not None:
+            async with engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+        try:
+            yield engine
+        finally:
+            if metadata is not None and own:  # the run's server outlives this engine
+                async with engine.begin() as conn:
+                    await conn.run_sync(metadata.drop_all)
 
 
 def _create_from_template(

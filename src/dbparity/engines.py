@@ -23,6 +23,12 @@ def build_engine(backend: Backend, url: str | URL, **engine_kwargs: Any) -> Asyn
       and emitting BEGIN ourselves keeps SQLAlchemy in charge.
     """
     url = make_url(url)
+    if backend.provision == "pglite":
+        # PGlite is one PostgreSQL session: every client connection is multiplexed onto it and
+        # a second connection waits while another is inside a transaction. One shared
+        # connection per engine (as SQLite in memory gets) is what it can actually serve.
+        engine_kwargs.setdefault("poolclass", StaticPool)
+        return create_async_engine(url, **engine_kwargs)
     if backend.family == "sqlite":
         if url.database in (None, "", ":memory:"):
             # StaticPool is what `sqlite+aiosqlite:///:memory:` gives users by default: every

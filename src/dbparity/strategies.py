@@ -175,6 +175,11 @@ async def open_cloner(backend: Backend, target: Target, metadata: MetaData) -> C
 
     On PostgreSQL the run's template database must already exist (the plugin's ``engine``
     fixture, through :func:`dbparity.databases.open_database`, builds it)."""
+    if backend.provision == "pglite":
+        raise CloneError(
+            f"{backend.id}: PGlite serves one database per server and ignores the database a "
+            "client names, so there is no database to copy from a template"
+        )
     if backend.family == "postgresql":
         admin = await psycopg.AsyncConnection.connect(target.location, autocommit=True)
         exists = await (

@@ -91,5 +91,10 @@ def provision(backend: Backend, options: ProvisionOptions) -> Iterator[Target]:
 
         with postgres.provision(backend, options, run_id) as target:
             yield target
+    elif backend.provision == "pglite":
+        from dbparity.provision import pglite
+
+        with pglite.server() as server:
+            yield Target(backend.id, "pglite", server.url, run_id, server.version, server.settings)
     else:  # pragma: no cover - backends.py rejects unknown provisioners
         raise NotProvisioned(f"unknown provisioner {backend.provision!r}")

@@ -56,6 +56,7 @@ class Server:
     url: str
     version: str
     pid: int
+    settings: dict[str, str]
 
 
 def cache_root() -> Path:
@@ -157,16 +158,18 @@ def server() -> Iterator[Server]:
     reaper = Reaper([process.pid], [directory])
     try:
         url = f"postgresql://postgres@/postgres?host={directory}&port={PORT}"
-        version = _wait_ready(process, url, log_path)
-        yield Server(url, version, process.pid)
+        version, settings = _wait_ready(process, url, log_path)
+        yield Server(url, version, process.pid, settings)
     finally:
         _stop(process)
         shutil.rmtree(directory, ignore_errors=True)
         reaper.release()
 
 
-def _wait_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> str:
-    """Poll until the server answers a query; return its version line."""
+def _wait_ready(
+    process: subprocess.Popen[bytes], url: str, log_path: Path
+) -> tuple[str, dict[str, str]]:
+    """Poll until the server answers a query; return its version and text settings."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     socket_file = Path(url.split("host=", 1)[1].split("&", 1)[0]) / f".s.PGSQL.{PORT}"
     while time.monotonic() < deadline:
@@ -178,10 +181,15 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> s
         if socket_file.exists():
             try:
                 with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-                    row = conn.execute("SELECT version()").fetchone()
-                    return _version(str(row[0]) if row else "")
+                    row = conn.execute(
+                        "SELECT version(), datcollate, datctype, pg_encoding_to_char(encoding) "
+                        "FROM pg_database WHERE datname = current_database()"
+                    ).fetchone()
             except psycopg.OperationalError:
-                pass
+                row = None
+            if row is not None:
+                settings = {"collate": str(row[1]), "ctype": str(row[2]), "encoding": str(row[3])}
+                return _version(str(row[0])), settings
         time.sleep(0.05)
     raise NotProvisioned(f"the PGlite server did not answer within {READY_TIMEOUT_S:.0f}s")
 
