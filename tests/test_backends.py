@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dbparity.backends import BackendConfigError, load_backend, load_backends
-from tests.conftest import ALL_BACKENDS, BACKENDS_DIR, INI, TinySuite
+from tests.conftest import ALL_BACKENDS, BACKENDS_DIR, INI, STAND_INS, TinySuite
 
 VALID = """
 id = "{id}"
@@ -26,7 +26,7 @@ def write(tmp_path: Path, text: str, name: str = "demo") -> Path:
 
 def test_shipped_backends_load() -> None:
     backends = load_backends(BACKENDS_DIR)
-    assert tuple(sorted(backends)) == tuple(sorted(ALL_BACKENDS))
+    assert tuple(sorted(backends)) == tuple(sorted(ALL_BACKENDS + STAND_INS))
     assert [b.id for b in backends.values() if b.reference] == ["postgres-asyncpg"]
     assert backends["postgres-psycopg"].driver == "psycopg"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ALL_BACKENDS, TinySuite
+from tests.conftest import ALL_BACKENDS, STAND_INS, TinySuite
 
 # Tests run in file order (randomly is off): the first commits, the later ones look from a
 # fresh connection of their own and must see nothing.
@@ -56,7 +56,7 @@ async def test_g_unknown_strategy_is_an_error(session):
 """
 
 
-@pytest.mark.parametrize("backend", ALL_BACKENDS)
+@pytest.mark.parametrize("backend", ALL_BACKENDS + STAND_INS)
 def test_commits_never_leak_between_tests(tiny_suite: TinySuite, backend: str) -> None:
     tiny_suite.write_tests("test_leaks.py", SUITE)
     result = tiny_suite.run(backend)

@@ -79,14 +79,13 @@ def installed_dir() -> Path:
     target = cache_root() / f"pglite-{digest}"
     if (target / SERVER_SCRIPT).is_file():
         return target
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
+    _node()
+    npm = shutil.which("npm")
+    if npm is None:
         raise NotProvisioned(
-            f"PGlite needs Node.js >= {MIN_NODE_MAJOR} and npm, and "
-            f"{'node' if node is None else 'npm'} is not on PATH; install them "
-            "(Debian: apt-get install nodejs npm)"
+            "PGlite's npm packages are not installed yet and npm is not on PATH; install it "
+            "(Debian: apt-get install npm)"
         )
-    _check_node_version(node)
     target.parent.mkdir(parents=True, exist_ok=True)
     # Install beside the target, then rename: concurrent runs never see a half-installed tree.
     staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
@@ -123,13 +122,21 @@ def installed_dir() -> Path:
     return target
 
 
-def _check_node_version(node: str) -> None:
+def _node() -> str:
+    """The node executable, if it is new enough."""
+    node = shutil.which("node")
+    if node is None:
+        raise NotProvisioned(
+            f"PGlite needs Node.js >= {MIN_NODE_MAJOR}, and node is not on PATH; install it "
+            "(Debian: apt-get install nodejs npm)"
+        )
     out = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout
     major = out.strip().lstrip("v").split(".", 1)[0]
     if not major.isdigit() or int(major) < MIN_NODE_MAJOR:
         raise NotProvisioned(
             f"PGlite needs Node.js >= {MIN_NODE_MAJOR}; {node} is {out.strip() or 'unknown'}"
         )
+    return node
 
 
 def _last_line(text: str) -> str:
@@ -140,10 +147,13 @@ def _last_line(text: str) -> str:
 @contextmanager
 def server() -> Iterator[Server]:
     """Start a PGlite server for the length of the ``with`` block."""
+    node = _node()
     install = installed_dir()
-    node = shutil.which("node")
-    assert node is not None  # installed_dir checked it
-    directory = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    # The reaper creates the dir and owns it before it exists; Node is started inside it, so the
+    # reaper finds and stops it whenever this process dies, even before Popen returns.
+    reaper = Reaper.new_directory(TEMP_PREFIX)
+    assert reaper.directory is not None
+    directory = reaper.directory
     log_path = directory / "server.log"
     argv = [
         node,
@@ -151,17 +161,18 @@ def server() -> Iterator[Server]:
         f"--path={directory / f'.s.PGSQL.{PORT}'}",
         f"--max-connections={MAX_CONNECTIONS}",
     ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv, cwd=directory, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-        )
-    reaper = Reaper([process.pid], [directory])
+    process: subprocess.Popen[bytes] | None = None
     try:
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                argv, cwd=directory, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
         url = f"postgresql://postgres@/postgres?host={directory}&port={PORT}"
         version, settings = _wait_ready(process, url, log_path)
         yield Server(url, version, process.pid, settings)
     finally:
-        _stop(process)
+        if process is not None:
+            _stop(process)
         shutil.rmtree(directory, ignore_errors=True)
         reaper.release()
 

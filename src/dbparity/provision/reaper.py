@@ -36,7 +36,8 @@ STOP_TIMEOUT_S = 10.0
 DONE = b"done"  # what the owner writes after cleaning up; a bare EOF means it died
 #: Processes the watcher may stop when their working directory is inside a directory it owns.
 #: (Nothing else is ever signalled: a user's shell that happens to sit in the directory is not.)
-OWNED_COMMANDS = frozenset({"postgres", "postmaster", "initdb", "pg_ctl"})
+#: ``node`` is the PGlite server (provision/pglite.py), started inside its own temp dir.
+OWNED_COMMANDS = frozenset({"postgres", "postmaster", "initdb", "pg_ctl", "node"})
 
 
 class ReaperError(RuntimeError):
