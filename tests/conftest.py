@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BACKENDS_DIR = ROOT / "backends"
 ALL_BACKENDS = ("sqlite-memory", "sqlite-file", "postgres-asyncpg", "postgres-psycopg")
 #: The stand-ins of issue 14 (PGlite needs Node.js and npm, which .ci/run installs).
-STAND_INS = ("pglite",)
+STAND_INS = ("pglite", "sqlite-hardened")
 
 INI = """
 [pytest]

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dbparity import sqlite_settings
 from dbparity.divergences import DeclarationError, Divergence, is_own_file, parse
 
 PROVISIONERS = ("sqlite-memory", "sqlite-file", "postgres", "pglite")
@@ -28,7 +29,14 @@ _REQUIRED: dict[str, type] = {
     "dialect": str,
     "provision": str,
 }
-_OPTIONAL: dict[str, type] = {"reference": bool, "tags": list, "postgres": dict, "diverges": dict}
+_OPTIONAL: dict[str, type] = {
+    "reference": bool,
+    "tags": list,
+    "postgres": dict,
+    "diverges": dict,
+    "sqlite": dict,
+    "removes": dict,
+}
 _POSTGRES_KEYS: dict[str, type] = {"image": str}
 
 
@@ -48,6 +56,10 @@ class Backend:
     tags: tuple[str, ...] = ()
     postgres_image: str = "postgres:16-alpine"
     divergences: dict[str, Divergence] = field(default_factory=dict)
+    #: SQLite settings (dbparity.sqlite_settings), resolved against their defaults.
+    sqlite: dict[str, bool] = field(default_factory=lambda: sqlite_settings.resolve({}))
+    #: setting -> the divergences of plain SQLite it removes (what the report attributes).
+    removes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def driver(self) -> str:
@@ -159,6 +171,7 @@ def _validate(data: dict[str, Any], path: Path) -> Backend:
     tags = data.get("tags", [])
     if not all(isinstance(t, str) for t in tags):
         raise BackendConfigError(f"{path}: key 'tags' must be a list of strings")
+    settings, removes = _sqlite_settings(data, path)
     return Backend(
         id=data["id"],
         label=data["label"],
@@ -170,7 +183,34 @@ def _validate(data: dict[str, Any], path: Path) -> Backend:
         tags=tuple(tags),
         postgres_image=postgres.get("image", "postgres:16-alpine"),
         divergences=divergences,
+        sqlite=settings,
+        removes=removes,
     )
+
+
+def _sqlite_settings(
+    data: dict[str, Any], path: Path
+) -> tuple[dict[str, bool], dict[str, tuple[str, ...]]]:
+    """The ``[sqlite]`` settings (booleans, SQLite backends only) and the ``[removes]`` table
+    (setting -> case ids of the divergences it removes; only for settings switched on)."""
+    given = data.get("sqlite", {})
+    if given and data["family"] != "sqlite":
+        raise BackendConfigError(f"{path}: key 'sqlite' is only for backends of family 'sqlite'")
+    known = {name: bool for name in sqlite_settings.SETTINGS}
+    _check_keys(given, {}, known, path, where="sqlite.")
+    settings = sqlite_settings.resolve(given)
+    removes: dict[str, tuple[str, ...]] = {}
+    for name, ids in data.get("removes", {}).items():
+        if given.get(name) is not True:
+            raise BackendConfigError(
+                f"{path}: key 'removes.{name}': not a setting this file switches on in [sqlite]"
+            )
+        if not isinstance(ids, list) or not all(isinstance(i, str) and "." in i for i in ids):
+            raise BackendConfigError(
+                f"{path}: key 'removes.{name}' must be a list of case ids ('suite.name')"
+            )
+        removes[name] = tuple(ids)
+    return settings, removes
 
 
 def _check_keys(

@@ -9,6 +9,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from dbparity import sqlite_settings
 from dbparity.backends import Backend
 
 
@@ -16,7 +17,8 @@ def build_engine(backend: Backend, url: str | URL, **engine_kwargs: Any) -> Asyn
     """An engine for ``url`` with the backend's dialect and driver.
 
     For SQLite this installs two things every SQLite test setup needs:
-    - ``PRAGMA foreign_keys=ON`` on each connection: SQLite ignores foreign keys otherwise.
+    - ``PRAGMA foreign_keys=ON`` on each connection: SQLite ignores foreign keys otherwise (with
+      the backend file's other ``[sqlite]`` settings, see :mod:`dbparity.sqlite_settings`).
     - the documented SAVEPOINT workaround: pysqlite/aiosqlite on Python 3.11 emit BEGIN lazily
       and COMMIT on their own, so a ``commit()`` inside a create_savepoint session escapes the
       outer transaction. Turning the driver's transaction handling off (isolation_level None)
@@ -39,6 +41,7 @@ def build_engine(backend: Backend, url: str | URL, **engine_kwargs: Any) -> Asyn
             engine_kwargs.setdefault("poolclass", StaticPool)
         engine = create_async_engine(url, **engine_kwargs)
         _install_sqlite_listeners(engine)
+        sqlite_settings.install(engine, backend.sqlite)
         return engine
     return create_async_engine(url, **engine_kwargs)
 
@@ -47,9 +50,6 @@ def _install_sqlite_listeners(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -1,0 +1,112 @@
+"""The hardened SQLite backend's claims: each setting removes exactly the divergences its
+``[removes]`` entry names (checked by running them with that setting alone), and every
+divergence of plain SQLite that the hardened file no longer declares is attributed to a setting.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Boolean, Column, Integer, MetaData, Numeric, String, Table
+from sqlalchemy.schema import CreateTable
+
+from dbparity.backends import BackendConfigError, load_backend, load_backends
+from dbparity.engines import build_engine
+from tests.conftest import BACKENDS_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = load_backends(BACKENDS_DIR)
+PLAIN = BACKENDS["sqlite-memory"]
+HARDENED = BACKENDS["sqlite-hardened"]
+
+
+def test_every_removed_divergence_is_attributed_to_one_setting() -> None:
+    attributed = [case for cases in HARDENED.removes.values() for case in cases]
+    assert len(attributed) == len(set(attributed)), "a divergence attributed to two settings"
+    removed = set(PLAIN.divergences) - set(HARDENED.divergences)
+    assert set(attributed) == removed
+    assert not set(HARDENED.divergences) - set(PLAIN.divergences), (
+        "hardening must not add divergences plain SQLite does not have"
+    )
+
+
+SINGLE = """id = "sqlite-single"
+label = "SQLite with one setting"
+family = "sqlite"
+dialect = "sqlite+aiosqlite"
+provision = "sqlite-memory"
+
+[sqlite]
+{setting} = true
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("setting", sorted(HARDENED.removes))
+def test_setting_alone_removes_what_it_claims(setting: str, tmp_path: Path) -> None:
+    """With only this setting on (and no divergences declared), the cases it claims to fix
+    conform; on plain SQLite they are declared divergences, so the setting is what changed."""
+    cases = HARDENED.removes[setting]
+    assert all(case in PLAIN.divergences for case in cases)
+    (tmp_path / "sqlite-single.toml").write_text(SINGLE.format(setting=setting), "utf-8")
+    results = tmp_path / "results.json"
+    node_ids = [
+        f"suites/test_{case.split('.')[0]}.py::test_{case.split('.', 1)[1]}" for case in cases
+    ]
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", *node_ids, "--backend=sqlite-single"),
+            *(f"--dbparity-backends={tmp_path}", f"--dbparity-results={results}"),
+            *("-p", "no:randomly", "-p", "no:cacheprovider", "-q"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    outcomes = {
+        c["id"].split("[")[0]: c["outcome"] for c in json.loads(results.read_text())["cases"]
+    }
+    assert outcomes == dict.fromkeys(cases, "conforms")
+
+
+def test_strict_tables_and_type_checks_shape_create_table() -> None:
+    table = Table(
+        "t",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("name", String(5)),
+        Column("flag", Boolean),
+        Column("amount", Numeric(6, 2)),
+    )
+    ddl = str(CreateTable(table).compile(build_engine(HARDENED, "sqlite+aiosqlite://").sync_engine))
+    assert ddl.rstrip().endswith("STRICT")
+    assert "name TEXT CHECK (length(name) <= 5)" in ddl
+    assert "flag INTEGER CHECK (flag IN (0, 1))" in ddl
+    assert "amount REAL CHECK (abs(amount) < 1e4)" in ddl
+    assert "id INTEGER NOT NULL" in ddl  # a key keeps no range check (it is the rowid)
+    plain = str(CreateTable(table).compile(build_engine(PLAIN, "sqlite+aiosqlite://").sync_engine))
+    assert "STRICT" not in plain and "CHECK" not in plain  # only the hardened engine changed
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("[sqlite]\nstrictish = true\n", "unknown key 'sqlite.strictish'"),
+        ("[sqlite]\ncase_sensitive_like = 1\n", "key 'sqlite.case_sensitive_like' must be a bool"),
+        ('[removes]\ntype_checks = ["types.x"]\n', "key 'removes.type_checks': not a setting"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(tmp_path: Path, extra: str, message: str) -> None:
+    path = tmp_path / "sqlite-x.toml"
+    path.write_text(SINGLE.replace("sqlite-single", "sqlite-x").split("[sqlite]")[0] + extra)
+    with pytest.raises(BackendConfigError, match=message.replace("(", r"\(")) as raised:
+        load_backend(path)
+    assert str(raised.value).startswith(str(path))
+    assert "\n" not in str(raised.value)
