@@ -24,14 +24,20 @@ PLAIN = BACKENDS["sqlite-memory"]
 HARDENED = BACKENDS["sqlite-hardened"]
 
 
-def test_every_removed_divergence_is_attributed_to_one_setting() -> None:
-    attributed = [case for cases in HARDENED.removes.values() for case in cases]
-    assert len(attributed) == len(set(attributed)), "a divergence attributed to two settings"
-    removed = set(PLAIN.divergences) - set(HARDENED.divergences)
-    assert set(attributed) == removed
-    assert not set(HARDENED.divergences) - set(PLAIN.divergences), (
-        "hardening must not add divergences plain SQLite does not have"
-    )
+def _bases(ids: object) -> set[str]:
+    return {case.split("[", 1)[0] for case in ids}  # type: ignore[attr-defined]
+
+
+def test_every_removed_or_added_divergence_is_attributed_to_one_setting() -> None:
+    """The report's per-setting attribution is complete: what plain SQLite declares and the
+    hardened file does not is in exactly one setting's removes, and the reverse in its adds."""
+    for table in (HARDENED.removes, HARDENED.adds):
+        attributed = [case for cases in table.values() for case in cases]
+        assert len(attributed) == len(set(attributed)), "a divergence attributed to two settings"
+    removed = _bases(PLAIN.divergences) - _bases(HARDENED.divergences)
+    added = _bases(HARDENED.divergences) - _bases(PLAIN.divergences)
+    assert {c for cases in HARDENED.removes.values() for c in cases} == removed
+    assert {c for cases in HARDENED.adds.values() for c in cases} == added
 
 
 SINGLE = """id = "sqlite-single"
@@ -46,12 +52,15 @@ provision = "sqlite-memory"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("setting", sorted(HARDENED.removes))
-def test_setting_alone_removes_what_it_claims(setting: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("setting", sorted({*HARDENED.removes, *HARDENED.adds}))
+def test_setting_alone_removes_and_adds_what_it_claims(setting: str, tmp_path: Path) -> None:
     """With only this setting on (and no divergences declared), the cases it claims to fix
-    conform; on plain SQLite they are declared divergences, so the setting is what changed."""
-    cases = HARDENED.removes[setting]
-    assert all(case in PLAIN.divergences for case in cases)
+    conform and the cases it claims to break fail; on plain SQLite the first are declared
+    divergences and the second are not, so the setting is what changed."""
+    removes, adds = HARDENED.removes.get(setting, ()), HARDENED.adds.get(setting, ())
+    assert all(case in PLAIN.divergences for case in removes)
+    assert not any(case in PLAIN.divergences for case in adds)
+    cases = (*removes, *adds)
     (tmp_path / "sqlite-single.toml").write_text(SINGLE.format(setting=setting), "utf-8")
     results = tmp_path / "results.json"
     node_ids = [
@@ -69,11 +78,12 @@ def test_setting_alone_removes_what_it_claims(setting: str, tmp_path: Path) -> N
         timeout=300,
         check=False,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert results.exists(), done.stdout + done.stderr
     outcomes = {
         c["id"].split("[")[0]: c["outcome"] for c in json.loads(results.read_text())["cases"]
     }
-    assert outcomes == dict.fromkeys(cases, "conforms")
+    expected = {**dict.fromkeys(removes, "conforms"), **dict.fromkeys(adds, "unexpected-failure")}
+    assert outcomes == expected, done.stdout
 
 
 def test_strict_tables_and_type_checks_shape_create_table() -> None:

@@ -36,6 +36,7 @@ _OPTIONAL: dict[str, type] = {
     "diverges": dict,
     "sqlite": dict,
     "removes": dict,
+    "adds": dict,
 }
 _POSTGRES_KEYS: dict[str, type] = {"image": str}
 
@@ -58,8 +59,10 @@ class Backend:
     divergences: dict[str, Divergence] = field(default_factory=dict)
     #: SQLite settings (dbparity.sqlite_settings), resolved against their defaults.
     sqlite: dict[str, bool] = field(default_factory=lambda: sqlite_settings.resolve({}))
-    #: setting -> the divergences of plain SQLite it removes (what the report attributes).
+    #: setting -> the divergences of plain SQLite it removes (what the report attributes),
+    #: and the divergences it adds (what it costs).
     removes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    adds: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def driver(self) -> str:
@@ -171,7 +174,7 @@ def _validate(data: dict[str, Any], path: Path) -> Backend:
     tags = data.get("tags", [])
     if not all(isinstance(t, str) for t in tags):
         raise BackendConfigError(f"{path}: key 'tags' must be a list of strings")
-    settings, removes = _sqlite_settings(data, path)
+    settings, removes, adds = _sqlite_settings(data, path)
     return Backend(
         id=data["id"],
         label=data["label"],
@@ -185,32 +188,36 @@ def _validate(data: dict[str, Any], path: Path) -> Backend:
         divergences=divergences,
         sqlite=settings,
         removes=removes,
+        adds=adds,
     )
 
 
 def _sqlite_settings(
     data: dict[str, Any], path: Path
-) -> tuple[dict[str, bool], dict[str, tuple[str, ...]]]:
-    """The ``[sqlite]`` settings (booleans, SQLite backends only) and the ``[removes]`` table
-    (setting -> case ids of the divergences it removes; only for settings switched on)."""
+) -> tuple[dict[str, bool], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """The ``[sqlite]`` settings (booleans, SQLite backends only), and the ``[removes]`` and
+    ``[adds]`` tables: setting -> case ids of the divergences of plain SQLite it removes, or of
+    those it adds; only for settings this file switches on."""
     given = data.get("sqlite", {})
     if given and data["family"] != "sqlite":
         raise BackendConfigError(f"{path}: key 'sqlite' is only for backends of family 'sqlite'")
     known = {name: bool for name in sqlite_settings.SETTINGS}
     _check_keys(given, {}, known, path, where="sqlite.")
-    settings = sqlite_settings.resolve(given)
-    removes: dict[str, tuple[str, ...]] = {}
-    for name, ids in data.get("removes", {}).items():
-        if given.get(name) is not True:
-            raise BackendConfigError(
-                f"{path}: key 'removes.{name}': not a setting this file switches on in [sqlite]"
-            )
-        if not isinstance(ids, list) or not all(isinstance(i, str) and "." in i for i in ids):
-            raise BackendConfigError(
-                f"{path}: key 'removes.{name}' must be a list of case ids ('suite.name')"
-            )
-        removes[name] = tuple(ids)
-    return settings, removes
+    tables: list[dict[str, tuple[str, ...]]] = []
+    for table in ("removes", "adds"):
+        found: dict[str, tuple[str, ...]] = {}
+        for name, ids in data.get(table, {}).items():
+            if given.get(name) is not True:
+                raise BackendConfigError(
+                    f"{path}: key '{table}.{name}': not a setting this file switches on in [sqlite]"
+                )
+            if not isinstance(ids, list) or not all(isinstance(i, str) and "." in i for i in ids):
+                raise BackendConfigError(
+                    f"{path}: key '{table}.{name}' must be a list of case ids ('suite.name')"
+                )
+            found[name] = tuple(ids)
+        tables.append(found)
+    return sqlite_settings.resolve(given), tables[0], tables[1]
 
 
 def _check_keys(
