@@ -25,7 +25,7 @@ class Section:
 
 def extra_sections(merged: Merged, speed: SpeedReport | None) -> list[Section]:
     """Add a section here (one call, one module of its own per section)."""
-    from dbparity.report import versions
+    from dbparity.report import standins, versions
 
-    found = [versions.section(merged)]
+    found = [standins.standins_section(merged, speed), versions.section(merged)]
     return [s for s in found if s is not None]
