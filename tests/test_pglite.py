@@ -90,7 +90,7 @@ def test_interrupted_pglite_run_leaves_no_node_process_or_directory(
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "pytest", "--backend=pglite", "-p", "no:randomly"),
-            *(f"--dbparity-backends={BACKENDS_DIR}", "-p", "no:cacheprovider"),
+            *(f"--dbparity-backends={tiny_suite.backends_dir}", "-p", "no:cacheprovider"),
         ],
         cwd=tiny_suite.path,
         stdout=subprocess.PIPE,
