@@ -93,3 +93,30 @@ def test_dbparity_report_reads_a_projects_declaration_only_files(tmp_path: Path)
     argv = ["--backends-dir", str(backends), "report", str(data / "pg.json")]
     assert main([*argv, "-o", str(tmp_path / "out")]) == 0
     assert main(["--backends-dir", str(backends), "backends"]) == 0
+
+
+def test_a_project_runs_the_stand_in_as_it_configures_it(pytester: pytest.Pytester) -> None:
+    """dbparity's SQLite enforces foreign keys; a project whose own SQLite does not can say so
+    in its backend file (three lines) and is measured as it really runs."""
+    from tests.userproject import UserProject
+
+    project = UserProject(pytester)
+    project.write(
+        "test_orphans.py",
+        """
+        from sqlalchemy import text
+
+
+        async def test_orphan_row_is_accepted(connection):
+            await connection.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+            await connection.execute(
+                text("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER "
+                     "REFERENCES parent (id))")
+            )
+            await connection.execute(text("INSERT INTO child (parent_id) VALUES (42)"))
+        """,
+    )
+    assert project.run_on("sqlite-memory").ret == pytest.ExitCode.TESTS_FAILED  # FKs on
+    project.write("backends/sqlite-memory.toml", "[sqlite]\nforeign_keys = false\n")
+    result = project.run_on("sqlite-memory")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
