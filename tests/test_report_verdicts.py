@@ -155,6 +155,7 @@ def test_only_the_backends_a_user_ran_are_columns() -> None:
     )
     assert [c.backend.id for c in merged.columns] == ["sqlite-memory"]
     assert "no PostgreSQL (reference) run" in render_markdown(merged)
+    assert merged.columns[0].verdict.startswith("not compared: no PostgreSQL (reference) run")
 
 
 def test_conformance_and_application_results_are_not_mixed() -> None:

@@ -102,7 +102,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     for column in merged.columns:
         print(f"{column.key}: {column.verdict}")
     differing = {d.case for d in merged.differing()}
-    print(f"{len(differing)} tests behave differently on a stand-in; report: {written[0]}")
+    if any(c.backend.reference and c.status == "run" for c in merged.columns):
+        print(f"{len(differing)} tests behave differently on a stand-in; report: {written[0]}")
+    else:
+        print(
+            "nothing compared: no PostgreSQL (reference) run; add postgres-asyncpg to "
+            f"--backends; report: {written[0]}"
+        )
     if any(not run.wrote_results or run.exit_status not in (0, 1) for run in runs):
         return 2
     return 1 if any(run.exit_status for run in runs) else 0

@@ -79,8 +79,9 @@ def merge(inputs: Sequence[tuple[str, Results]], expected: Iterable[BackendInfo]
     columns.sort(key=_column_order)
     rows = _rows(columns, cells, meta)
     verdicts.apply(columns, rows, kind)
+    reference_ran = any(c.backend.reference and c.status == "run" for c in columns)
     for column in columns:
-        column.suite_kind = kind
+        column.suite_kind, column.reference_ran = kind, reference_ran
         counts = dict.fromkeys(CELL_OUTCOMES, 0)
         for row in rows:
             cell = row.cells[column.key]

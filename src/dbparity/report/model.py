@@ -12,6 +12,7 @@ from dbparity.results import BackendInfo
 
 MISSING_BACKEND = "no results file for this backend among the inputs"
 MISSING_CASE = "no result for this case in this backend's results (a shard missing?)"
+NO_REFERENCE = "not compared: no PostgreSQL (reference) run among the inputs"
 NO_DATABASE = "no test used the database: wire your fixtures to dbparity's session"
 
 
@@ -47,6 +48,8 @@ class Column:
     #: Cases that did not use the database (left out of the verdict).
     no_database: int = 0
     suite_kind: str = "conformance"
+    #: Whether a reference (PostgreSQL) column ran among the inputs.
+    reference_ran: bool = True
 
     @property
     def title(self) -> str:
@@ -74,6 +77,8 @@ class Column:
             return f"not run: {self.reason}"
         if self.no_database and not sum(self.counts.values()):
             return NO_DATABASE
+        if self.checked == 0 and not self.reference_ran and any(self.counts.values()):
+            return NO_REFERENCE
         if self.checked == 0:
             return "no behaviour checked"
         if self.backend.reference:
