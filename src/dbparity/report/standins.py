@@ -15,10 +15,12 @@ the backend files (``[removes]``/``[adds]``, each claim checked by tests/test_sq
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass, field
 
 import pygal  # type: ignore[import-untyped]
+from pygal.style import Style  # type: ignore[import-untyped]
 
 from dbparity.backends import BackendConfigError, find_backends_dir, load_backends
 from dbparity.report.findings import anchor, stand_ins
@@ -30,6 +32,16 @@ from dbparity.report.speed.model import ISOLATION_GROUP, STRATEGY_KEY, TIMES
 SECTION_ID = "standins"
 TITLE = "Which stand-in should I use?"
 LISTED = 8  # false-confidence cases named per stand-in; the rest are counted
+_STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    font_family="system-ui, sans-serif",
+    title_font_size=16,
+    label_font_size=12,
+    major_label_font_size=12,
+    legend_font_size=13,
+    colors=("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"),
+)
 
 
 @dataclass
@@ -243,14 +255,23 @@ def chart(entries: list[Entry]) -> str:
     if not points:
         return ""
     what = "rollback per test" if use_bench else "conformance time per case"
+    # pygal's logarithmic option would scale both axes; take the logarithm of speed by hand.
+    low = math.floor(math.log10(min(x for _, x, _ in points)))
+    high = math.ceil(math.log10(max(x for _, x, _ in points)))
+    ticks = [m * 10**e for e in range(low, high + 1) for m in (1, 2, 5)]
     xy = pygal.XY(
+        style=_STYLE,
         js=(),
         disable_xml_declaration=True,
         stroke=False,
-        logarithmic=True,
-        width=800,
-        height=420,
-        dots_size=6,
+        width=900,
+        height=520,
+        dots_size=7,
+        range=(0, 100),  # the whole scale: no exaggerated gaps between stand-ins
+        xrange=(low, high),
+        x_labels=[math.log10(t) for t in ticks],
+        x_value_formatter=lambda v: f"{10**v:.4g}",
+        legend_at_bottom_columns=2,
         title=f"Agreement with PostgreSQL against speed ({what}, ms, log scale)",
         x_title=f"{what} (ms)",
         y_title="agrees with PostgreSQL (%)",
@@ -258,7 +279,7 @@ def chart(entries: list[Entry]) -> str:
         truncate_legend=-1,
     )
     for label, x, y in points:
-        xy.add(label, [(x, y)])
+        xy.add(label, [(math.log10(x), y)])
     svg = str(xy.render(is_unicode=True))
     svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
     return svg.replace(str(xy.uuid), "standins-chart")
