@@ -119,6 +119,10 @@ def test_the_report_names_each_differing_test_on_the_right_side(
     times = markdown.split("## Time of your suite\n", 1)[1].split("\n## ", 1)[0]
     assert "| `postgres-asyncpg@PostgreSQL" in times and " 1.00× |" in times  # noqa: RUF001
     assert "| `sqlite-memory@SQLite" in times
+    # A test's outcome on PostgreSQL is the application's, in plain words: never "unexpected".
+    assert "unexpected failure" not in markdown
+    matrix = markdown.split("## Matrix", 1)[1]
+    assert "| fails [^" in matrix and "| passes |" in matrix
     top = markdown.split("## Summary")[0]
     assert "unexpected failure ·" not in top
     # The declaration that no longer shows is flagged stale, judged against PostgreSQL.

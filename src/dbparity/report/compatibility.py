@@ -16,7 +16,13 @@ from dbparity.report.differs import render_differs, render_times
 from dbparity.report.findings import StandIn, anchor, difference, stand_ins
 from dbparity.report.merge import Cell, Column, Merged
 from dbparity.report.notes import number_notes
-from dbparity.report.outcomes import ATTENTION_LABELS, CONSEQUENCES, TERMS, VERDICT_RULE
+from dbparity.report.outcomes import (
+    ATTENTION_LABELS,
+    CONSEQUENCES,
+    TERMS,
+    VERDICT_RULE,
+    terms_for,
+)
 from dbparity.report.sections import Section
 
 TITLE = "# dbparity compatibility report"
@@ -51,7 +57,7 @@ def render_markdown(merged: Merged, sections: Sequence[Section] = ()) -> str:
     else:
         parts.append(_differences(stand_ins(merged)))
     parts += [section.markdown.strip("\n") for section in sections]
-    parts += [_attention(merged, None), _summary_table(merged), _legend()]
+    parts += [_attention(merged, None), _summary_table(merged), _legend(merged.suite_kind)]
     parts.append(_matrix(merged, notes))
     if notes:
         parts.append(_notes(notes))
@@ -171,10 +177,10 @@ def _summary_table(merged: Merged) -> str:
         "Backend",
         "Server / driver",
         "Versions",
-        TERMS["conforms"].label,
-        TERMS["diverges"].label,
+        terms_for(merged.suite_kind)["conforms"].label,
+        terms_for(merged.suite_kind)["diverges"].label,
         "failing",
-        TERMS["not-applicable"].label,
+        terms_for(merged.suite_kind)["not-applicable"].label,
         TERMS["not-run"].label,
         "Verdict",
     ]
@@ -207,14 +213,16 @@ def _summary_table(merged: Merged) -> str:
     return "\n".join(lines)
 
 
-def _legend() -> str:
+def _legend(kind: str = "conformance") -> str:
     lines = ["## Legend", ""]
-    lines += [f"- {term.label}: {term.meaning}." for term in TERMS.values()]
+    lines += [f"- {term.label}: {term.meaning}." for term in terms_for(kind).values()]
     lines += [f"- **{term.word}**: {term.meaning}." for term in CONSEQUENCES.values()]
-    lines.append(
-        "- **failing** in the summary counts unexpected failures, stale expectations, errors "
-        "and conflicts."
+    failing = (
+        "failed tests, errors and conflicts"
+        if kind == "application"
+        else "unexpected failures, stale expectations, errors and conflicts"
     )
+    lines.append(f"- **failing** in the summary counts {failing}.")
     lines.append(f"- **Verdict:** {VERDICT_RULE}")
     lines.append(
         "- A column is one backend on one server version; results files for the same column "
@@ -235,7 +243,7 @@ def _matrix(merged: Merged, notes: dict[str, int]) -> str:
             cells = [f"{title}<br><sub>`{row.id}`</sub>"]
             for column in merged.columns:
                 cell = row.cells[column.key]
-                text = cell_label(cell)
+                text = cell_label(cell, merged.suite_kind)
                 if cell.reason:
                     text += f" [^{notes[cell.reason]}]"
                 cells.append(text)
@@ -243,10 +251,10 @@ def _matrix(merged: Merged, notes: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
-def cell_label(cell: Cell) -> str:
+def cell_label(cell: Cell, kind: str = "conformance") -> str:
     """The outcome in words, and what the difference means when there is one."""
     consequence = CONSEQUENCES.get(difference(cell) or "")
-    word = TERMS[cell.outcome].label
+    word = terms_for(kind)[cell.outcome].label
     return f"{word}: **{consequence.word}**" if consequence else word
 
 

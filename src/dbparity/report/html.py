@@ -17,7 +17,13 @@ import jinja2
 from dbparity.report.findings import anchor, difference, stand_ins
 from dbparity.report.merge import Merged
 from dbparity.report.notes import number_notes
-from dbparity.report.outcomes import ATTENTION_LABELS, CONSEQUENCES, TERMS, VERDICT_RULE
+from dbparity.report.outcomes import (
+    ATTENTION_LABELS,
+    CONSEQUENCES,
+    TERMS,
+    VERDICT_RULE,
+    terms_for,
+)
 from dbparity.report.sections import Section
 
 
@@ -72,7 +78,7 @@ def _context(merged: Merged) -> dict[str, Any]:
             cells = []
             for column in merged.columns:
                 cell = row.cells[column.key]
-                term = TERMS[cell.outcome]
+                term = terms_for(merged.suite_kind)[cell.outcome]
                 consequence = difference(cell)
                 cells.append(
                     {
@@ -124,16 +130,17 @@ def _context(merged: Merged) -> dict[str, Any]:
         "attention": attention,
         "columns": columns,
         "count_heads": [
-            TERMS["conforms"].label,
-            TERMS["diverges"].label,
+            terms_for(merged.suite_kind)["conforms"].label,
+            terms_for(merged.suite_kind)["diverges"].label,
             "failing",
-            TERMS["not-applicable"].label,
+            terms_for(merged.suite_kind)["not-applicable"].label,
             TERMS["not-run"].label,
         ],
         "suites": suites,
         "total": len(merged.rows),
         "terms": [
-            {"outcome": key, "word": t.word, "meaning": t.meaning} for key, t in TERMS.items()
+            {"outcome": key, "word": t.word, "meaning": t.meaning}
+            for key, t in terms_for(merged.suite_kind).items()
         ],
         "verdict_rule": VERDICT_RULE,
         "notes": list(notes),
