@@ -129,13 +129,19 @@ def wait_until(condition: object, seconds: float) -> bool:
     return bool(condition())  # type: ignore[operator]
 
 
-def test_sigkilled_run_leaves_no_container(docker: Engine, tiny_suite: TinySuite) -> None:
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
+def test_interrupted_run_leaves_no_container(
+    docker: Engine, tiny_suite: TinySuite, how: signal.Signals
+) -> None:
+    """Ctrl-C: pytest removes the container itself; SIGKILL (and nox's SIGTERM): the reaper."""
     before = {c["Id"] for c in labelled(docker)}
     proc, _ready = start_slow_run(tiny_suite, {"DOCKER_HOST": docker.host} if docker.host else {})
     started = [c for c in labelled(docker) if c["Id"] not in before]
     assert len(started) == 1
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.send_signal(how)
+    proc.wait(timeout=60)
+    if how == signal.SIGINT:
+        assert proc.returncode == pytest.ExitCode.INTERRUPTED
     assert wait_until(lambda: not [c for c in labelled(docker) if c["Id"] not in before], 30)
 
 
