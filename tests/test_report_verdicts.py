@@ -80,6 +80,9 @@ def test_a_users_suite_is_judged_against_what_postgresql_did() -> None:
     markdown = render_markdown(merged)
     first = markdown.split("\n## ", 2)[1]
     assert first.startswith("Differs from PostgreSQL")
+    # Only pass-versus-fail counts as behaving differently; the one-sided case is apart.
+    assert "**2 tests** behave differently" in first
+    assert "1 test more ran on one side only" in first
     groups = first.split("\n### ")
     assert groups[1].startswith("Passes here, fails on PostgreSQL (false confidence): 1 test\n")
     assert "`app.too_long`" in groups[1]

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from dbparity.plugin.run import get_run, uses_database
+from dbparity.plugin.database_use import uses_database
+from dbparity.plugin.run import get_run
 
 #: Options whose value is a path: given as ``--opt VALUE`` (space form), pytest's first look at
 #: the command line, made before any plugin can register them, takes VALUE for a test path.
@@ -225,7 +226,7 @@ def _fixture_loop_scope(config: pytest.Config, fd: Any) -> str:
 
 def _needs_database(item: pytest.Item, fd: Any) -> bool:
     """Whether a fixture depends, directly or not, on one of dbparity's database fixtures."""
-    from dbparity.plugin.run import DATABASE_FIXTURES
+    from dbparity.plugin.database_use import DATABASE_FIXTURES
 
     defs = _fixturedefs(item)
     seen: set[str] = set()

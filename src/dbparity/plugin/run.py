@@ -25,6 +25,7 @@ from dbparity.cases import (
     suites_under,
     unmatched_declaration,
 )
+from dbparity.plugin.database_use import uses_database
 from dbparity.plugin.recording import Recorder, worker_count
 from dbparity.provision import (
     NotProvisioned,
@@ -38,8 +39,6 @@ from dbparity.results import SuiteKind
 
 TARGET_KEY = "dbparity_target"
 NOT_RUN_KEY = "dbparity_not_run"
-#: A test that requests any of these (directly or through other fixtures) uses the database.
-DATABASE_FIXTURES = frozenset({"engine", "connection", "session", "dbparity_url", "dbparity_dsn"})
 NO_DATABASE_LINE = (
     "dbparity: no test used the database: wire your fixtures to dbparity's session "
     "(see README, 'Use it on your own suite')"
@@ -227,29 +226,6 @@ _APPLICATION_WORDS = {
     "diverges": "failed as declared",
     "not-applicable": "skipped",
 }
-
-
-def uses_database(item: pytest.Item) -> bool:
-    """Whether the test gets one of dbparity's database fixtures, directly or not. A project's
-    own fixture of the same name (an ``engine`` of its own) does not count, unless it wraps
-    dbparity's (requests the name it overrides)."""
-    info = getattr(item, "_fixtureinfo", None)
-    definitions = getattr(info, "name2fixturedefs", {}) if info is not None else {}
-    for name in DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
-        chain = list(definitions.get(name, ()))
-        while chain:
-            used = chain.pop()
-            if _is_dbparity_fixture(used):
-                return True
-            if name not in getattr(used, "argnames", ()):
-                break  # a fixture of the project's own that does not wrap dbparity's
-    return False
-
-
-def _is_dbparity_fixture(definition: Any) -> bool:
-    func = getattr(definition, "func", None)
-    func = getattr(func, "__func__", func)
-    return str(getattr(func, "__module__", "")).startswith("dbparity.plugin")
 
 
 def get_run(config: pytest.Config) -> DbparityRun | None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 
+from dbparity.plugin.database_use import uses_database
 from dbparity.redact import redact
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class ServerWatch:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        if self.gone:
+        if self.gone and uses_database(item):  # a test without the database still runs
             pytest.fail(f"dbparity: not run, the server is gone: {self.gone}", pytrace=False)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -76,7 +77,7 @@ class ServerWatch:
         """Outermost: sees the report after the xfail and declaration handling."""
         report: pytest.TestReport = yield
         troubled = report.failed or (report.skipped and hasattr(report, "wasxfail"))
-        if not troubled:
+        if not troubled or not uses_database(item):
             return report
         if not self.gone:
             self.gone = self._probe()

@@ -28,17 +28,26 @@ def render_differs(merged: Merged, limit: int | None = None) -> str:
             "test's outcome can be compared with production's. Run your suite on a PostgreSQL "
             "backend too (`dbparity run` does all of them)."
         )
-    elif not found:
-        lines.append(
-            f"No test behaves differently on a stand-in than on PostgreSQL "
-            f"({compared} database test outcomes compared)."
-        )
     else:
-        differ = tests(len({d.case for d in found}))
-        lines.append(
-            f"**{differ}** behave differently on a stand-in than on PostgreSQL, the "
-            "reference. Declared differences (your backend files) are marked *known*."
-        )
+        # Only a pass on one side and a fail on the other is a difference; a test skipped or
+        # errored on one side (a backend's broken run, say) is listed apart, never counted.
+        differ = {d.case for d in found if d.difference != "one-sided"}
+        one_sided = {d.case for d in found if d.difference == "one-sided"} - differ
+        if differ:
+            lines.append(
+                f"**{tests(len(differ))}** behave differently on a stand-in than on PostgreSQL, "
+                "the reference. Declared differences (your backend files) are marked *known*."
+            )
+        else:
+            lines.append(
+                f"No test behaves differently on a stand-in than on PostgreSQL "
+                f"({compared} database test outcomes compared)."
+            )
+        if one_sided:
+            lines.append(
+                f"{tests(len(one_sided))} more ran on one side only (skipped or errored on the "
+                "other): no verdict, see below and Needs attention."
+            )
     for title, kinds, meaning in GROUPS:
         group = [d for d in found if d.difference in kinds]
         if group:
