@@ -36,7 +36,10 @@ def test_every_removed_or_added_divergence_is_attributed_to_one_setting() -> Non
         assert len(attributed) == len(set(attributed)), "a divergence attributed to two settings"
     removed = _bases(PLAIN.divergences) - _bases(HARDENED.divergences)
     added = _bases(HARDENED.divergences) - _bases(PLAIN.divergences)
-    assert {c for cases in HARDENED.removes.values() for c in cases} == removed
+    assert {c for cases in HARDENED.removes.values() for c in cases} == removed, (
+        "sqlite-memory.toml and sqlite-hardened.toml no longer add up: run "
+        "`python tools/sync_hardened.py`, then the conformance(sqlite-hardened) session"
+    )
     assert {c for cases in HARDENED.adds.values() for c in cases} == added
 
 
