@@ -148,6 +148,10 @@ def build(major: int, tag: str, tarball: Path | None, environment: dict[str, str
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip()[-800:]
         raise ImageError(f"building {tag} from Debian failed (exit {done.returncode}): {tail}")
+    if tarball is not None:  # tarballs of earlier build scripts are never loaded again
+        for old in tarball.parent.glob(f"postgres-{major}-{DEBIAN_MAJORS[major]}-*.tar"):
+            if old != tarball:
+                old.unlink(missing_ok=True)
 
 
 def _scratch_env() -> dict[str, str]:
