@@ -9,15 +9,22 @@ fails at once in setup, before any fixture waits on the dead server.
 
 Only a failure to reach the server at all counts as gone (no answer, or class 57P / "shutting
 down"); a server that answers with a refusal (too many connections, say) is alive.
+
+A single-session server (PGlite) serves one connection at a time: a second connection waits
+while the test's own is inside its transaction, so a login probe would time out on a live
+server. Such a server is probed at the socket instead: gone only when nothing listens there any
+more (refused, or the socket file removed); a wait or timeout is unknown, never gone.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from dbparity.plugin.database_use import uses_database
 from dbparity.redact import redact
@@ -27,6 +34,8 @@ if TYPE_CHECKING:
 
 PROPERTY = "dbparity_server_gone"
 PROBE_TIMEOUT_S = 3
+#: Provisioners whose server serves one connection at a time (see the module docstring).
+SINGLE_SESSION_PROVISIONERS = frozenset({"pglite"})
 
 
 def server_gone(report: pytest.TestReport) -> str | None:
@@ -49,6 +58,8 @@ class ServerWatch:
         target = self.run.target
         if target is None or not target.location.startswith(("postgresql://", "postgres://")):
             return ""  # SQLite, or a server this probe cannot judge: never called gone
+        if target.provisioner in SINGLE_SESSION_PROVISIONERS:
+            return _nothing_listens(target.location)
         try:
             with psycopg.connect(
                 target.location, autocommit=True, connect_timeout=PROBE_TIMEOUT_S
@@ -88,3 +99,24 @@ class ServerWatch:
             report.outcome = "failed"
             del report.wasxfail
         return report
+
+
+def _nothing_listens(location: str) -> str:
+    """Why nothing listens at the server's socket any more, or empty when something does (or
+    when this cannot be told: a timeout, a host name that does not resolve)."""
+    params = conninfo_to_dict(location)
+    host = str(params.get("host") or "")
+    port = int(params.get("port") or 5432)
+    try:
+        if host.startswith("/"):
+            path = f"{host}/.s.PGSQL.{port}"
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(PROBE_TIMEOUT_S)
+                sock.connect(path)
+        else:
+            socket.create_connection((host or "localhost", port), PROBE_TIMEOUT_S).close()
+    except (ConnectionRefusedError, FileNotFoundError) as exc:
+        return f"nothing listens at its socket any more ({exc.strerror or exc})"
+    except OSError:
+        return ""  # a timeout or anything else this probe cannot judge: not called gone
+    return ""
