@@ -107,3 +107,16 @@ def test_no_source_at_all_is_not_run_with_the_reason(
     assert run["status"] == "not-run"
     assert "no system PostgreSQL 14 server binaries" in run["reason"]
     assert "container: no Docker engine answered" in run["reason"]
+
+
+def test_a_remote_docker_engine_is_refused_in_one_line() -> None:
+    """A container's port is published on 127.0.0.1 only, which a remote engine cannot offer."""
+    from dbparity.provision.container import ContainerUnavailable, _run
+    from dbparity.provision.docker_engine import Engine
+
+    remote = Engine("tcp://build-box:2376", started=False)
+    with (
+        pytest.raises(ContainerUnavailable, match="build-box is not on this machine"),
+        _run(remote, "postgres:16", None, None, "x"),
+    ):
+        pass

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from dbparity.provision.docker_engine import Engine, EngineError, engine
 from dbparity.provision.images import ImageError, requested_image, resolve
@@ -84,6 +85,13 @@ def _run(
     from docker.errors import DockerException
     from testcontainers.community.postgres import PostgresContainer
 
+    remote = remote_host(found.host)
+    if remote:
+        raise ContainerUnavailable(
+            f"the Docker engine at {remote} is not on this machine, and dbparity publishes a "
+            "container's port on 127.0.0.1 only; use a local engine, or run PostgreSQL there "
+            "and pass --db-url"
+        )
     _configure_testcontainers()
     client = found.client()
     wanted = requested_image(explicit_image, backend_image, version)
@@ -145,3 +153,12 @@ def _remove(pg: Any) -> None:
         pg.stop()
     with contextlib.suppress(Exception):
         pg.get_docker_client().client.close()
+
+
+def remote_host(docker_host: str) -> str:
+    """The host of a ``DOCKER_HOST`` that names another machine; empty for a local engine."""
+    parts = urlsplit(docker_host)
+    if parts.scheme in ("", "unix", "npipe"):
+        return ""
+    host = parts.hostname or ""
+    return "" if host in ("localhost", "127.0.0.1", "::1") else host
