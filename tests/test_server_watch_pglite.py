@@ -1,5 +1,6 @@
 """The server watch on PGlite, which serves one connection at a time: a failing test never makes
-the live server "gone" (trial T19), and a PGlite that really died still is."""
+the live server "gone" (trial T19), and a PGlite that really died still is; the report then
+shows that broken run under Needs attention, never as tests that behave differently (T20)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import shutil
 
 import pytest
 
+from dbparity import results as results_format
+from dbparity.report import merge, render_markdown
+from dbparity.report.verdicts import behave_differently
 from tests.conftest import TinySuite
 
 needs_node = pytest.mark.skipif(
@@ -70,10 +74,15 @@ def test_a_failing_test_leaves_pglite_alive(tiny_suite: TinySuite) -> None:
     assert "the server is gone" not in result.stdout.str()
 
 
-def test_a_pglite_that_died_is_gone(tiny_suite: TinySuite, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pglite_that_died_is_gone_and_no_difference(
+    tiny_suite: TinySuite, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tiny_suite.write_tests("test_watch.py", SUITE)
+    application = ("-o", "dbparity_suite=application")
+    reference = tiny_suite.run("postgres-asyncpg", *application)
+    assert reference.ret == pytest.ExitCode.TESTS_FAILED, reference.stdout.str()
     monkeypatch.setenv("KILL_PGLITE", "1")
-    result = tiny_suite.run("pglite")
+    result = tiny_suite.run("pglite", *application)
     cases = {c["id"]: c for c in tiny_suite.results("pglite")["cases"]}
     outcomes = {case_id: case["outcome"] for case_id, case in cases.items()}
     assert outcomes == {
@@ -85,3 +94,22 @@ def test_a_pglite_that_died_is_gone(tiny_suite: TinySuite, monkeypatch: pytest.M
     }, result.stdout.str()
     for case_id in ("watch.d_kills_the_server", "watch.e_uses_the_database_last"):
         assert "the server is gone" in cases[case_id]["reason"], cases[case_id]
+
+    # The report: the dead server's errors are no difference, and Needs attention says why.
+    merged = merge(
+        [
+            (f"{name}.json", results_format.load(tiny_suite.path / f"{name}.json"))
+            for name in ("postgres-asyncpg", "pglite")
+        ]
+    )
+    assert merged.suite_kind == "application"
+    assert merged.differing() == []
+    assert behave_differently(merged.differing()) == set()
+    text = render_markdown(merged)
+    assert "No test behaves differently on a stand-in than on PostgreSQL" in text, text
+    assert "one side only" not in text, text
+    gone = [a for a in merged.attention if a.column.startswith("pglite")]
+    assert [(a.kind, a.case) for a in gone] == [("incomplete", "")], merged.attention
+    assert "the server is gone: 2 database cases errored" in gone[0].reason, gone[0]
+    pglite = next(c for c in merged.columns if c.backend.id == "pglite")
+    assert pglite.verdict.endswith("2 tests not compared: the server was gone)"), pglite.verdict

@@ -83,6 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     the report: which tests behave differently on a stand-in, and each backend's time."""
     from dbparity.matrix import MatrixError, run_matrix
     from dbparity.report import load_inputs, write_reports
+    from dbparity.report.verdicts import behave_differently
     from dbparity.results import ResultsFileError
 
     requested = [b for part in args.backends for b in part.split(",") if b]
@@ -101,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     for column in merged.columns:
         print(f"{column.key}: {column.verdict}")
-    differing = {d.case for d in merged.differing()}
+    differing = behave_differently(merged.differing())
     if any(c.backend.reference and c.status == "run" for c in merged.columns):
         print(f"{len(differing)} tests behave differently on a stand-in; report: {written[0]}")
     else:

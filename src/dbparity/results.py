@@ -52,6 +52,9 @@ SUITE_KINDS: tuple[str, ...] = get_args(SuiteKind)
 #: The exit status of the placeholder a run writes before it starts: if the run is killed, the
 #: placeholder (never the previous run's file) is what the report finds, and flags.
 UNFINISHED = -1
+#: In the reason of an ``error`` case: the run's server had died (the server watch). Such a case
+#: says nothing about the backend's behaviour: the report shows it under Needs attention only.
+SERVER_GONE = "the server is gone"
 
 
 class ResultsFileError(ValueError):

@@ -28,6 +28,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from dbparity.plugin.database_use import uses_database
 from dbparity.redact import redact
+from dbparity.results import SERVER_GONE
 
 if TYPE_CHECKING:
     from dbparity.plugin.run import DbparityRun
@@ -79,7 +80,7 @@ class ServerWatch:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         if self.gone and uses_database(item):  # a test without the database still runs
-            pytest.fail(f"dbparity: not run, the server is gone: {self.gone}", pytrace=False)
+            pytest.fail(f"dbparity: not run, {SERVER_GONE}: {self.gone}", pytrace=False)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(
@@ -94,7 +95,7 @@ class ServerWatch:
             self.gone = self._probe()
             if not self.gone:
                 return report
-        report.user_properties.append((PROPERTY, f"the server is gone: {self.gone}"))
+        report.user_properties.append((PROPERTY, f"{SERVER_GONE}: {self.gone}"))
         if hasattr(report, "wasxfail"):  # a dead server is never the declared divergence
             report.outcome = "failed"
             del report.wasxfail

@@ -4,7 +4,8 @@ missing or without a clean answer, and declarations that no longer hold."""
 from __future__ import annotations
 
 from dbparity.report.model import NO_DATABASE, Attention, Column, Row
-from dbparity.results import UNFINISHED
+from dbparity.report.verdicts import server_gone
+from dbparity.results import SERVER_GONE, UNFINISHED
 
 #: What the report lists before the matrix, in this order: whole backends that did not run,
 #: cases missing from a backend that ran, then per-case problems.
@@ -63,8 +64,22 @@ def attention(columns: list[Column], rows: list[Row], kind: str) -> list[Attenti
                     "missing", column.key, "", f"{len(missing)} cases have no result: {shown}"
                 )
             )
+        gone = [row.id for row in rows if server_gone(row.cells[column.key])]
+        if gone:
+            items.append(
+                Attention(
+                    "incomplete",
+                    column.key,
+                    "",
+                    f"{SERVER_GONE}: {len(gone)} database cases errored after it died (first: "
+                    f"{gone[0]}) and were not compared, nor counted as differences; re-run "
+                    "this backend (its log says why the server stopped)",
+                )
+            )
         for row in rows:
             cell = row.cells[column.key]
+            if server_gone(cell):  # said once above, for the whole broken run
+                continue
             if cell.outcome in case_kinds:
                 items.append(Attention(cell.outcome, column.key, row.id, cell.reason))
             elif cell.stale:

@@ -9,7 +9,7 @@ error), then the broken tests (failing everywhere) and the tests that never touc
 from __future__ import annotations
 
 from dbparity.report.merge import NO_DATABASE, Merged, tests
-from dbparity.report.verdicts import GROUPS, Differing
+from dbparity.report.verdicts import GROUPS, Differing, behave_differently
 
 TITLE = "## Differs from PostgreSQL"
 _TEXT_LIMIT = 200
@@ -30,8 +30,9 @@ def render_differs(merged: Merged, limit: int | None = None) -> str:
         )
     else:
         # Only a pass on one side and a fail on the other is a difference; a test skipped or
-        # errored on one side (a backend's broken run, say) is listed apart, never counted.
-        differ = {d.case for d in found if d.difference != "one-sided"}
+        # errored on one side is listed apart, never counted (a dead server's errors are not
+        # even that: they are under Needs attention only).
+        differ = behave_differently(found)
         one_sided = {d.case for d in found if d.difference == "one-sided"} - differ
         if differ:
             lines.append(

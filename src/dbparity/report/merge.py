@@ -89,7 +89,9 @@ def merge(inputs: Sequence[tuple[str, Results]], expected: Iterable[BackendInfo]
                 column.no_database += 1
                 continue
             counts[cell.outcome] += 1
-            if column.backend.reference and row.used_database:
+            if verdicts.server_gone(cell):
+                column.gone += 1
+            elif column.backend.reference and row.used_database:
                 ran = verdicts.side(cell.outcome)
                 column.compared += ran in ("pass", "fail")
                 column.agreeing += ran == "pass"

@@ -47,6 +47,8 @@ class Column:
     agreeing: int = 0
     #: Cases that did not use the database (left out of the verdict).
     no_database: int = 0
+    #: Database cases that errored because the run's server had died (not compared).
+    gone: int = 0
     suite_kind: str = "conformance"
     #: Whether a reference (PostgreSQL) column ran among the inputs.
     reference_ran: bool = True
@@ -89,9 +91,12 @@ class Column:
         return f"agrees with PostgreSQL on {self.agrees} of {self.checked} behaviours{apart}"
 
     def _apart(self) -> str:
-        if not self.no_database:
-            return ""
-        return f" ({tests(self.no_database)} without the database left out)"
+        apart = []
+        if self.no_database:
+            apart.append(f"{tests(self.no_database)} without the database left out")
+        if self.gone:
+            apart.append(f"{tests(self.gone)} not compared: the server was gone")
+        return f" ({'; '.join(apart)})" if apart else ""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ was skipped, errored, or is unknown) and compared with what the same case did on
   ``silent-drift``;
 - skipped or errored on one side only: ``one-sided``.
 
+A case that errored because its run's server had died (a broken run) gets no verdict at all,
+on either side: it says nothing about the backend, and is shown under Needs attention only.
+
 When the case failed as its backend file declares, the declared consequence is the difference.
 In a user's (``application``) suite a declaration means "known and accepted": a declared case
 whose outcome agrees with the reference is ``stale`` (the difference no longer shows), judged
@@ -30,6 +33,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from dbparity.results import SERVER_GONE
 
 if TYPE_CHECKING:
     from dbparity.report.model import Cell, Column, Row
@@ -60,10 +65,15 @@ def side(outcome: str) -> Side | None:
     return _SIDES.get(outcome)
 
 
+def server_gone(cell: Cell) -> bool:
+    """Whether the case errored because its run's server had died: no outcome of the backend."""
+    return cell.outcome == "error" and SERVER_GONE in cell.reason
+
+
 def reference_side(cells: Iterable[Cell], kind: str) -> Side | None:
     """The reference's outcome of a case: what every reference run that checked it did. None
     when they disagree among themselves (then no stand-in can be judged against them)."""
-    sides = {side(cell.outcome) for cell in cells} - {None}
+    sides = {side(cell.outcome) for cell in cells if not server_gone(cell)} - {None}
     if len(sides) == 1:
         return sides.pop()
     if not sides and kind == "conformance":
@@ -75,7 +85,7 @@ def judge(cell: Cell, reference: Side | None, kind: str) -> None:
     """Set ``cell.agrees``, ``cell.difference`` and ``cell.stale`` against the reference."""
     mine = side(cell.outcome)
     cell.agrees, cell.difference, cell.stale = None, None, False
-    if not cell.used_database or mine is None or reference is None:
+    if not cell.used_database or mine is None or reference is None or server_gone(cell):
         return
     unchecked = {"skip", "error"}
     if mine in unchecked or reference in unchecked:
@@ -179,6 +189,12 @@ GROUPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
+def behave_differently(found: Iterable[Differing]) -> set[str]:
+    """The cases of the headline "N tests behave differently": a pass on one side and a fail on
+    the other. A case checked on one side only is listed apart, never counted."""
+    return {d.case for d in found if d.difference != "one-sided"}
+
+
 def differing(columns: list[Column], rows: list[Row]) -> list[Differing]:
     """Every (case, stand-in column) whose outcome differs from the reference's, with the
     reference's own wording of its outcome (its error, for a false confidence)."""
@@ -186,7 +202,9 @@ def differing(columns: list[Column], rows: list[Row]) -> list[Differing]:
     found = []
     for row in rows:
         ref_cells = [row.cells[c.key] for c in references]
-        ref = next((c for c in ref_cells if side(c.outcome) is not None), None)
+        ref = next(
+            (c for c in ref_cells if side(c.outcome) is not None and not server_gone(c)), None
+        )
         ref_declared = next((str(c.declared.get("reason")) for c in ref_cells if c.declared), "")
         for column in columns:
             cell = row.cells[column.key]
