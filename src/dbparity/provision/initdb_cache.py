@@ -3,8 +3,8 @@
 initdb is most of a throwaway cluster's start-up (about a second here); copying the pristine
 data directory it leaves takes a tenth of that. The cache lives in ``$DBPARITY_CACHE_DIR``
 (default ``$XDG_CACHE_HOME/dbparity``, else ``~/.cache/dbparity``) under ``initdb/<key>``, where
-the key hashes everything that decides the directory's contents: the binaries (path, version,
-size and mtime of ``postgres``), the initdb arguments and the account. The cache directory is
+the key hashes everything that decides the directory's contents: the binaries (size and mtime
+of ``postgres``), the initdb arguments and the account. The cache directory is
 private to its owner (0700), so no other local user can slip anything into a later run's
 cluster. ``DBPARITY_INITDB_CACHE=0`` turns it off (initdb every run).
 """
@@ -39,8 +39,10 @@ def enabled() -> bool:
 
 
 def cache_key(bindir: Path, initdb_args: Sequence[str], owner: str) -> str:
+    """The binaries by size and mtime, not by path: every nox venv holds its own copy of the
+    embedded wheel (uv hard-links them), and one cached cluster serves them all."""
     postgres = (bindir / "postgres").stat()
-    facts = [str(bindir.resolve()), str(postgres.st_size), str(postgres.st_mtime_ns), owner]
+    facts = [str(postgres.st_size), str(postgres.st_mtime_ns), owner]
     return hashlib.sha256("\0".join([*facts, *initdb_args]).encode()).hexdigest()[:20]
 
 
