@@ -17,8 +17,10 @@ Shape (``format`` is ``dbparity-results/1``)::
 
 ``run.suite_kind`` says what the cases assert: ``conformance`` (dbparity's own suites: each
 case states PostgreSQL's behaviour) or ``application`` (a user's suite: each test states what
-the application does). Fields added after the first files were written have defaults, so older
-files still load: they were all dbparity's own conformance runs, with every case on the database.
+the application does). A file without ``run.suite_kind`` or a case's ``used_database`` was
+written by an older dbparity, before user suites were told apart: :func:`from_json` refuses it
+in one line (re-run it) rather than guess. Other fields added later (``exit_status``,
+``failure``, ``declared``) have defaults, so such files still load.
 ``declared`` is the backend file's divergence declaration for the case, whatever the outcome.
 """
 
@@ -107,7 +109,8 @@ class RunInfo:
     #: pytest's exit status: 2 (interrupted) or 3 (internal error) mean the cases are partial;
     #: UNFINISHED (-1): the run started but ended before writing its results (killed).
     exit_status: int = 0
-    #: "" in files written before dbparity recorded it: the merge takes the other files' kind.
+    #: Always in a file (a file without it is refused); "" only for a RunInfo built in memory
+    #: without a kind, whose merge then takes the other inputs' kind.
     suite_kind: SuiteKind | Literal[""] = ""
 
 
@@ -167,6 +170,12 @@ def from_json(raw: Any, source: str = "<results>") -> Results:
             f"{source}: not a dbparity results file (format {found!r}, expected {FORMAT!r})"
         )
     raw = redact_all(raw)  # a file written elsewhere, or by an older dbparity, may carry one
+    older = _older_fields(raw)
+    if older:
+        raise ResultsFileError(
+            f"{source}: written by an older dbparity (no {older}), so what its cases mean is "
+            "unknown; re-run it with this version"
+        )
     try:
         backend = BackendInfo(**raw["backend"])
         run = RunInfo(**raw["run"])
@@ -186,3 +195,19 @@ def from_json(raw: Any, source: str = "<results>") -> Results:
     if run.status not in get_args(RunStatus):
         raise ResultsFileError(f"{source}: run status {run.status!r} is not 'run' or 'not-run'")
     return Results(backend=backend, run=run, cases=cases)
+
+
+def _older_fields(raw: dict[str, Any]) -> str:
+    """The fields a file of this format has carried since verdicts began that this one lacks
+    ("run.suite_kind", "used_database"), or empty. Without them the report would have to guess
+    whether a case states PostgreSQL's behaviour or the application's, and whether it touched
+    the database at all (a run where nothing did would pass for a clean one)."""
+    run, cases = raw.get("run"), raw.get("cases")
+    lacking = []
+    if isinstance(run, dict) and "suite_kind" not in run:
+        lacking.append("run.suite_kind")
+    if isinstance(cases, list) and any(
+        isinstance(c, dict) and "used_database" not in c for c in cases
+    ):
+        lacking.append("used_database")
+    return " or ".join(lacking)

@@ -27,6 +27,7 @@ def run(server: str, started: str, **extra: object) -> r.RunInfo:
         machine="fixture/x86_64/2cpu",
         started_at=started,
         duration_s=1.5,
+        suite_kind="conformance",
         **extra,  # type: ignore[arg-type]
     )
 
@@ -66,7 +67,11 @@ def main() -> None:
     # A third shard that disagrees with shard A about one case.
     shard_c = [case("crud.timestamp_is_aware", "conforms")]
     write("lite-conflict.json", r.Results(LITE, run(sqlite, "2026-01-01T11:00:02+00:00"), shard_c))
-    not_run = r.RunInfo(status="not-run", reason="no PostgreSQL: no Docker engine, no binaries")
+    not_run = r.RunInfo(
+        status="not-run",
+        reason="no PostgreSQL: no Docker engine, no binaries",
+        suite_kind="conformance",
+    )
     skipped = [case("crud.insert", "not-run", not_run.reason)]
     write("pg-not-run.json", r.Results(PG, not_run, skipped))
     # Broken inputs, as literal text.
