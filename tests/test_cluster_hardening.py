@@ -125,3 +125,30 @@ def test_kills_during_startup_leave_nothing(private_tmpdir: Path) -> None:
     print("kill instants:", instants)
     left = [p.name for p in private_tmpdir.iterdir()]
     assert (left, processes_mentioning(private_tmpdir)) == ([], []), f"after {instants}"
+
+
+
+def _shared_memory() -> set[str]:
+    return {p.name for p in Path("/dev/shm").glob("PostgreSQL.*")}
+
+
+@needs_postgres
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this machine")
+def test_a_killed_server_leaves_no_shared_memory_behind() -> None:
+    """A postmaster killed outright (the reaper's last resort, a kill test, an OOM kill) cannot
+    remove its POSIX dynamic shared memory, so segments in /dev/shm would outlive every such
+    run. The cluster keeps them as files in its data directory, which goes with the run."""
+    assert BINDIR is not None
+    before = _shared_memory()
+    cluster = LocalCluster(BINDIR)
+    cluster.start()
+    try:
+        ours = _shared_memory() - before  # other servers on the machine may add theirs
+        control = list((cluster.directory / "data" / "pg_dynshmem").glob("mmap.*"))
+        assert cluster.process is not None
+        os.kill(cluster.process.pid, signal.SIGKILL)
+        cluster.process.wait(timeout=30)
+    finally:
+        cluster.stop()
+    assert control, "the server keeps no dynamic shared memory in its data directory"
+    assert ours & _shared_memory() == set()
