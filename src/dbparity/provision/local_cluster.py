@@ -142,8 +142,8 @@ class LocalCluster:
                     "full_page_writes=off",
                     "-c",
                     "max_connections=200",
-                    # Dynamic shared memory as files in the data directory, which goes with the
-                    # run: POSIX segments in /dev/shm outlive a server stopped by SIGQUIT or SIGKILL.
+                    # Dynamic shared memory as files in the data directory, which goes with
+                    # the run: POSIX segments in /dev/shm outlive a server that was killed.
                     "-c",
                     "dynamic_shared_memory_type=mmap",
                 ],
