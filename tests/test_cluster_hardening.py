@@ -127,7 +127,6 @@ def test_kills_during_startup_leave_nothing(private_tmpdir: Path) -> None:
     assert (left, processes_mentioning(private_tmpdir)) == ([], []), f"after {instants}"
 
 
-
 def _shared_memory() -> set[str]:
     return {p.name for p in Path("/dev/shm").glob("PostgreSQL.*")}
 
