@@ -15,9 +15,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # noqa: F401  (see below: loaded once, before any in-process run)
+import psycopg  # noqa: F401
 import pytest
+import sqlalchemy.ext.asyncio  # noqa: F401  (greenlet and SQLAlchemy's compiled modules)
 
 pytest_plugins = ["pytester", "tests.browser"]
+
+# The database drivers' compiled modules must be imported here, once, before any test runs pytest
+# in-process (pytester.runpytest_inprocess): such a run removes from sys.modules every module
+# first imported during it, so a driver a child run loaded first would be imported AGAIN by the
+# next test. asyncpg's Cython extension does not survive that: the next connection crashes the
+# whole process in BaseProtocol.__init__ (SIGSEGV, NULL write in protocol.cpython-311...so).
+# Imported here, the drivers are in pytester's snapshot and are kept. In random order this
+# happened only when an in-process run was the first to use asyncpg (test_results_hardening,
+# test_bad_inputs), hence the intermittent exit 139 in `pytest tests`.
 # tests/data holds users' projects (the README's recipes) that tests copy and run on a backend;
 # they are not tests of this project.
 collect_ignore_glob = ["data/*"]
