@@ -21,23 +21,13 @@ from urllib.parse import urlsplit
 
 from dbparity.provision.docker_engine import Engine, EngineError, engine
 from dbparity.provision.images import ImageError, requested_image, resolve
+from dbparity.provision.local_cluster import THROWAWAY_SETTINGS
 from dbparity.provision.reaper import Reaper
 
 USER = "dbparity"
 DATABASE = "postgres"
 CONTAINER_PORT = 5432
 LABEL = "org.dbparity.run"
-# Durability off, as for the local cluster: a test database never needs to survive a crash.
-SERVER_ARGS = (
-    "-c",
-    "fsync=off",
-    "-c",
-    "synchronous_commit=off",
-    "-c",
-    "full_page_writes=off",
-    "-c",
-    "max_connections=200",
-)
 
 
 class ContainerUnavailable(RuntimeError):
@@ -111,7 +101,7 @@ def _run(
         labels={LABEL: run_id},
     )
     pg.with_env("POSTGRES_INITDB_ARGS", "--no-sync")
-    pg.with_command(["postgres", *SERVER_ARGS])
+    pg.with_command(["postgres", *THROWAWAY_SETTINGS])
     # Published on loopback only, on a port the engine picks (docker-py: (host_ip,)).
     cast(dict[Any, Any], pg.ports)[CONTAINER_PORT] = ("127.0.0.1",)
     reaper: Reaper | None = None

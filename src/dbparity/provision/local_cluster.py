@@ -42,6 +42,20 @@ MEMORY_ROOT = Path("/dev/shm")
 MEMORY_ROOM_BYTES = 512 * 1024 * 1024
 
 
+# Durability off: a throwaway test database never needs to survive a crash. Shared with the
+# container source, so every PostgreSQL dbparity starts runs with the same settings.
+THROWAWAY_SETTINGS = (
+    "-c",
+    "fsync=off",
+    "-c",
+    "synchronous_commit=off",
+    "-c",
+    "full_page_writes=off",
+    "-c",
+    "max_connections=200",
+)
+
+
 class ClusterError(RuntimeError):
     """The local cluster could not be created or started; the message carries PostgreSQL's log."""
 
@@ -134,14 +148,7 @@ class LocalCluster:
                     str(self.directory),
                     "-c",
                     "listen_addresses=",
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "max_connections=200",
+                    *THROWAWAY_SETTINGS,
                     # Dynamic shared memory as files in the data directory, which goes with
                     # the run: POSIX segments in /dev/shm outlive a server that was killed.
                     "-c",
