@@ -20,6 +20,11 @@ from sqlalchemy.pool import StaticPool
 
 # Generous bound on anything that waits: a case that hits it has hung, and fails instead.
 BOUND_S = 30.0
+# The cancellation cases' bound: shorter than their slow statement (SLOW_STATEMENT_S), so a
+# cancel that does not land fails the case instead of letting the statement finish; and short,
+# because a server that ignores cancel requests (PGlite) makes every such case wait it out.
+CANCEL_BOUND_S = 8.0
+SLOW_STATEMENT_S = 10
 # How long a statement blocked by another transaction's lock waits before giving up.
 LOCK_WAIT_S = 0.5
 
@@ -85,7 +90,7 @@ def slow_query(engine: AsyncEngine) -> str:
     Keep it short on SQLite: a cancelled statement is not interrupted there, it runs on to the
     end in aiosqlite's thread after SQLAlchemy has let go of the connection."""
     if engine.dialect.name == "postgresql":
-        return "SELECT pg_sleep(20)"
+        return f"SELECT pg_sleep({SLOW_STATEMENT_S})"
     # SQLite has no sleep; counting through a recursive CTE keeps the engine busy instead.
     return (
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) "

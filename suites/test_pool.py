@@ -26,6 +26,7 @@ from dbparity.backends import Backend
 from dbparity.engines import build_engine
 from suites._concurrency import (
     BOUND_S,
+    CANCEL_BOUND_S,
     driver_scalar,
     server_pid_query,
     shares_one_connection,
@@ -198,8 +199,8 @@ async def test_cancelled_query_does_not_leak_or_poison_connection(
 ) -> None:
     """A task cancelled in the middle of a query gives its connection back, and the next
     request through the pool gets a working one."""
-    pool_engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=BOUND_S)
-    async with asyncio.timeout(BOUND_S):
+    pool_engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=CANCEL_BOUND_S)
+    async with asyncio.timeout(CANCEL_BOUND_S):
         await cancel_mid_query(pool_engine, engine)
         async with pool_engine.connect() as conn:
             assert await conn.scalar(text("SELECT 1")) == 1
@@ -211,8 +212,8 @@ async def test_cancelled_query_keeps_committed_data(
     engine: AsyncEngine, make_engine: EngineFactory, dbparity_metadata: MetaData
 ) -> None:
     """Rows committed before a task was cancelled mid-query are still there afterwards."""
-    pool_engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=BOUND_S)
-    async with asyncio.timeout(BOUND_S):
+    pool_engine = make_engine(pool_size=1, max_overflow=0, pool_timeout=CANCEL_BOUND_S)
+    async with asyncio.timeout(CANCEL_BOUND_S):
         await with_users_table(pool_engine, dbparity_metadata)
         async with pool_engine.begin() as conn:
             await conn.execute(insert(User).values(email="before@example.com", name="kept"))
