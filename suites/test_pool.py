@@ -67,12 +67,17 @@ async def with_users_table(pool_engine: AsyncEngine, metadata: MetaData) -> None
 
 
 async def kill_server_process(engine: AsyncEngine, pid: int) -> None:
-    """Terminate a server process from another connection and wait until it has exited."""
+    """Terminate a server process from another connection and wait until it has exited.
+
+    Polls pg_stat_activity rather than passing pg_terminate_backend a timeout, which PostgreSQL
+    accepts only from version 14; bounded by the caller's timeout."""
+    gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
     async with engine.connect() as admin:
-        terminated = await admin.scalar(
-            text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}
-        )
-    assert terminated is True
+        terminated = await admin.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert terminated is True
+        while not await admin.scalar(gone, {"pid": pid}):
+            await admin.rollback()  # a fresh snapshot of the statistics on the next poll
+            await asyncio.sleep(0.01)
 
 
 # --- SQLAlchemy's pool ----------------------------------------------------------------------
