@@ -64,3 +64,18 @@ def test_chart_has_a_point_for_every_column_that_ran() -> None:
     assert page.count("<svg") == 1 and "<script" not in page
     for entry in entries:
         assert entry.label in page
+
+
+def test_postgres_at_other_versions_is_left_to_its_own_section() -> None:
+    """The version axis has its section; here PostgreSQL appears once per driver, at the
+    reference's version, the one its benchmarks ran at."""
+    merged, speed = _merged_and_speed()
+    reference = next(c for c in merged.columns if c.backend.reference)
+    postgres = {c.server_version for c in merged.columns if c.backend.family == "postgresql"}
+    assert len(postgres) > 1, "the committed inputs no longer carry the version axis"
+    entries = build_entries(merged, speed)
+    ids = [e.column.backend.id for e in entries]
+    assert len(ids) == len(set(ids))
+    for entry in entries:
+        if not entry.stand_in:
+            assert entry.column.server_version == reference.server_version

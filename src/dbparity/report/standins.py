@@ -84,6 +84,8 @@ def build_entries(merged: Merged, speed: SpeedReport | None) -> list[Entry]:
     reference_rollback = rollback.get(reference.backend.id) if reference else None
     entries = []
     for column in columns:
+        if _on_the_version_axis(column, reference):
+            continue  # PostgreSQL at other versions has a section of its own
         suite_s = _suite_seconds(column)
         rollback_s = rollback.get(column.backend.id)
         removes, adds = attributions.get(column.backend.id, ({}, {}))
@@ -105,6 +107,17 @@ def build_entries(merged: Merged, speed: SpeedReport | None) -> list[Entry]:
             )
         )
     return entries
+
+
+def _on_the_version_axis(column: Column, reference: Column | None) -> bool:
+    """A PostgreSQL run at another server version than the reference's: the question here is
+    which stand-in to use, and the benchmarks (one per backend) were not run at that version."""
+    return (
+        reference is not None
+        and not column.backend.reference
+        and column.server_version.startswith("PostgreSQL")
+        and column.server_version != reference.server_version
+    )
 
 
 def _suite_seconds(column: Column) -> float:
