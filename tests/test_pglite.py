@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from dbparity.backends import load_backends
-from dbparity.provision import NotProvisioned, ProvisionOptions, pglite, provision
+from dbparity.provision import NotProvisioned, ProvisionOptions, initdb_cache, pglite, provision
 from tests.conftest import BACKENDS_DIR, TinySuite, default_signals, processes_mentioning
 
 needs_node = pytest.mark.skipif(
@@ -31,7 +31,7 @@ def test_npm_packages_install_from_nothing_into_the_cache(
 ) -> None:
     """First use on a fresh machine: `npm ci` of the pinned packages into an empty cache, with
     no staging directory left next to it; the second call reuses the tree."""
-    monkeypatch.setenv(pglite.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(initdb_cache.CACHE_ENV, str(tmp_path / "cache"))
     installed = pglite.installed_dir()
     assert (installed / pglite.SERVER_SCRIPT).is_file()
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [installed.name]

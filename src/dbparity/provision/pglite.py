@@ -24,7 +24,6 @@ of it, so psycopg talks to it like to any server. Four facts shape this module:
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import signal
 import subprocess
@@ -39,9 +38,9 @@ from pathlib import Path
 import psycopg
 
 from dbparity.provision import NotProvisioned
+from dbparity.provision.initdb_cache import cache_root
 from dbparity.provision.reaper import Reaper
 
-CACHE_ENV = "DBPARITY_CACHE_DIR"
 TEMP_PREFIX = "dbparity-pglite-"
 SERVER_SCRIPT = Path("node_modules/@electric-sql/pglite-socket/dist/scripts/server.js")
 PORT = 5432  # only names the socket file (.s.PGSQL.5432); nothing listens on TCP
@@ -60,14 +59,6 @@ class Server:
     version: str
     pid: int
     settings: dict[str, str]
-
-
-def cache_root() -> Path:
-    explicit = os.environ.get(CACHE_ENV)
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "dbparity"
 
 
 def _npm_files() -> dict[str, bytes]:
