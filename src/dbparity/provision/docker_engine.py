@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dbparity.provision.local_cluster import temp_root
+from dbparity.provision.processes import stop_process
 from dbparity.provision.reaper import Reaper
 
 TEMP_PREFIX = "dbparity-docker-"
@@ -166,14 +167,7 @@ def _wait_ready(engine: Engine, process: subprocess.Popen[bytes], log_path: Path
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM lets dockerd stop its containers and containerd; SIGKILL if it hangs."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    stop_process(process, signal.SIGTERM, STOP_TIMEOUT_S, group=True)
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dbparity.provision import initdb_cache
+from dbparity.provision.processes import stop_process
 from dbparity.provision.reaper import Reaper, ReaperError
 
 TEMP_PREFIX = "dbparity-pg-"
@@ -184,12 +185,7 @@ class LocalCluster:
         if self.process is None or self.process.poll() is not None:
             self.process = None
             return
-        self.process.send_signal(stop_signal())
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        stop_process(self.process, stop_signal(), STOP_TIMEOUT_S, group=True)
         self.process = None
 
     def stop(self) -> None:

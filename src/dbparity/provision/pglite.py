@@ -39,6 +39,7 @@ import psycopg
 
 from dbparity.provision import NotProvisioned
 from dbparity.provision.initdb_cache import cache_root
+from dbparity.provision.processes import stop_process
 from dbparity.provision.reaper import Reaper
 
 TEMP_PREFIX = "dbparity-pglite-"
@@ -254,11 +255,4 @@ def _version(line: str) -> str:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_process(process, signal.SIGTERM, STOP_TIMEOUT_S)
