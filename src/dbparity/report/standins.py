@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from dataclasses import dataclass, field
 
 import pygal  # type: ignore[import-untyped]
@@ -28,6 +27,7 @@ from dbparity.report.merge import Column, Merged
 from dbparity.report.sections import Section
 from dbparity.report.speed import SpeedReport
 from dbparity.report.speed.model import ISOLATION_GROUP, STRATEGY_KEY, TIMES
+from dbparity.report.svg import static_svg
 
 SECTION_ID = "standins"
 TITLE = "Which stand-in should I use?"
@@ -293,6 +293,4 @@ def chart(entries: list[Entry]) -> str:
     )
     for label, x, y in points:
         xy.add(label, [(math.log10(x), y)])
-    svg = str(xy.render(is_unicode=True))
-    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
-    return svg.replace(str(xy.uuid), "standins-chart")
+    return static_svg(xy, "standins-chart")

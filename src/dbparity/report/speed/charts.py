@@ -8,6 +8,7 @@ import pygal  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
 
 from dbparity.report.speed.model import GROUP_TITLES, Group
+from dbparity.report.svg import static_svg
 
 _STYLE = Style(
     background="transparent",
@@ -49,12 +50,8 @@ def bar_chart(group: Group, backends: list[str]) -> str:
             backend,
             [row.cells[backend].median / scale if backend in row.cells else None for row in rows],
         )
-    svg = str(chart.render(is_unicode=True))
-    # pygal always embeds its tooltip configuration as a script; without its (external)
-    # tooltip library that script does nothing, and a static report should run no code.
-    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
     slug = re.sub(r"[^a-z0-9]+", "-", group.name.lower()).strip("-")
-    return svg.replace(str(chart.uuid), f"speed-{slug}")
+    return static_svg(chart, f"speed-{slug}")
 
 
 def _chart_unit(largest: float) -> tuple[str, float]:
