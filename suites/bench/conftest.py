@@ -30,7 +30,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from dbparity.plugin import RUN_KEY, driver_versions
+from dbparity.plugin.recording import driver_versions
+from dbparity.plugin.run import RUN_KEY
 
 MODE_ENV = "DBPARITY_BENCH_MODE"
 MODES = {"short": 0.15, "full": 1.0}

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from dbparity.backends import Backend
 from dbparity.databases import open_database
 from dbparity.isolation import empty_tables, rollback_connection, session_on
-from dbparity.plugin import RUN_KEY
+from dbparity.plugin.run import RUN_KEY
 from dbparity.strategies import CloneError, Cloner, open_cloner, recreated_schema
 from suites.bench.conftest import LoopRunner
 from suites.bench.data import add_fixture_data

@@ -1,58 +1,21 @@
-"""The pytest plugin: ``--backend``, the database fixtures, divergences and result recording.
+"""The pytest plugin, installed through the ``pytest11`` entry point (this package).
 
-Installed through the ``pytest11`` entry point (this package), so any project that installs
-dbparity can run its own tests with ``pytest --backend sqlite-memory`` and get the same
-fixtures and results file. pytest finds hooks and fixtures among this module's names, so every
-hook and fixture of the submodules is imported here:
+A guest in someone else's test run: this module loads only the options and
+``pytest_configure`` (pytest alone, no SQLAlchemy). Until a backend is selected (``--backend`` or
+``dbparity_backend``) nothing else is imported or registered, so a run that did not ask for
+dbparity has no fixture, hook or output of ours. Once one is, ``dbparity.plugin.active``
+registers the rest. The plugin's parts, by job:
 
-- ``options``: command-line and ini options, choosing the backend
-- ``checks``: setup mistakes (loop scope, asyncio mode, no backend, a moved rootdir), said once
-- ``run``: the run object (provisioning, xdist hand-over, per-run hooks)
-- ``recording``: naming cases, turning pytest's reports into outcomes, the results file
-- ``fixtures``: ``backend``, ``engine``, ``connection``, ``session`` and friends
+- provide: ``options`` (choosing the backend), ``active`` (what a selected backend registers),
+  ``run`` (provisioning, xdist hand-over), ``fixtures`` (``engine``, ``connection``, ``session``)
+- observe: ``observer`` (which tests used the provisioned database, and from which event loop),
+  ``loops`` (the foreign-loop setup mistake), ``server_watch`` (a server that died),
+  ``checks`` (setup mistakes caught before any test runs)
+- record: ``recording`` (pytest's reports into cases), ``results_path`` (the results file)
 """
 
 from __future__ import annotations
 
-from dbparity.plugin.checks import (
-    pytest_collection_modifyitems,
-    pytest_sessionfinish,
-    pytest_testnodedown,
-)
-from dbparity.plugin.fixtures import (
-    backend,
-    connection,
-    dbparity_dsn,
-    dbparity_metadata,
-    dbparity_raw_connection,
-    dbparity_schema,
-    dbparity_url,
-    engine,
-    isolation_strategy,
-    session,
-)
 from dbparity.plugin.options import pytest_addoption, pytest_configure
-from dbparity.plugin.recording import driver_versions, pytest_runtest_makereport
-from dbparity.plugin.run import RUN_KEY, DbparityRun
 
-__all__ = [
-    "RUN_KEY",
-    "DbparityRun",
-    "backend",
-    "connection",
-    "dbparity_dsn",
-    "dbparity_metadata",
-    "dbparity_raw_connection",
-    "dbparity_schema",
-    "dbparity_url",
-    "driver_versions",
-    "engine",
-    "isolation_strategy",
-    "pytest_addoption",
-    "pytest_collection_modifyitems",
-    "pytest_configure",
-    "pytest_runtest_makereport",
-    "pytest_sessionfinish",
-    "pytest_testnodedown",
-    "session",
-]
+__all__ = ["pytest_addoption", "pytest_configure"]

@@ -1,6 +1,6 @@
 """Setup mistakes, caught before any test runs and said once.
 
-A wrong event-loop scope, pytest-asyncio off or in strict mode, no backend selected, or a rootdir
+A wrong event-loop scope, pytest-asyncio off or in strict mode, or a rootdir
 that an option's value moved would otherwise show up as one failure per database test, each
 looking like a backend difference. Each check here stops the run with one line saying what to
 change, in the syntax of the user's own configuration file.
@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from dbparity.plugin.database_use import uses_database
-from dbparity.plugin.run import get_run
 
 #: Options whose value is a path: given as ``--opt VALUE`` (space form), pytest's first look at
 #: the command line, made before any plugin can register them, takes VALUE for a test path.
@@ -126,16 +125,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def check_items(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Only registered once a backend is selected; judges only the tests that get dbparity's
+    database fixtures (a project's own fixtures are the project's business)."""
     database = [item for item in items if uses_database(item)]
-    if not database:
-        return
-    if get_run(config) is None:
-        raise pytest.UsageError(
-            f"dbparity: {len(database)} tests use the database but no backend is selected; "
-            "pass --backend ID or set dbparity_backend in the pytest configuration (ids: "
-            "`dbparity backends`)"
-        )
-    check_asyncio(config, database)
+    if database:
+        check_asyncio(config, database)
 
 
 def check_asyncio(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -73,6 +73,7 @@ async def engine(
         pytest.skip(NOT_RUN_PREFIX + run.not_run_reason)
     try:
         async with open_database(run.backend, run.target, dbparity_schema) as created:
+            run.observer.watch(created.url)
             yield created
     except DatabaseSetupError as exc:
         pytest.fail(f"dbparity: {exc}", pytrace=False)

@@ -1,19 +1,13 @@
-"""The plugin's options, and choosing this run's backend from them."""
+"""The plugin's options, and the one decision made for every run: was a backend selected?
+
+Imports nothing but pytest: this module is loaded into every pytest run of every project that
+installs dbparity, most of which never select a backend, and those must not pay for (or see)
+SQLAlchemy, the drivers or the provisioning code. ``dbparity.plugin.active`` does the rest.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import cast
-
 import pytest
-
-from dbparity.backends import BackendConfigError, load_for_run
-from dbparity.plugin.checks import check_rootdir
-from dbparity.plugin.inputs import check_inputs
-from dbparity.plugin.results_path import claim_results_path
-from dbparity.plugin.run import RUN_KEY, DbparityRun
-from dbparity.plugin.server_watch import ServerWatch
-from dbparity.results import SUITE_KINDS, SuiteKind
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,32 +64,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "isolation(strategy): how this test is isolated: 'rollback' (default) or 'truncate'",
-    )
-    check_rootdir(config)
     backend_id = config.getoption("backend") or config.getini("dbparity_backend") or None
     if not backend_id:
-        return
-    kind = config.getini("dbparity_suite") or "application"
-    if kind not in SUITE_KINDS:
-        raise pytest.UsageError(
-            f"{config.inipath or 'pytest configuration'}: dbparity_suite = {kind!r}; use "
-            "'application' (your tests assert what your application does) or 'conformance'"
-        )
-    directory = config.getoption("dbparity_backends")
-    try:
-        backends = load_for_run(Path(directory) if directory else None, kind)
-    except BackendConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    if backend_id not in backends:
-        raise pytest.UsageError(
-            f"--backend {backend_id!r}: unknown backend; valid ids: {', '.join(backends)}"
-        )
-    run = DbparityRun(config, backends[backend_id], cast(SuiteKind, kind))
-    check_inputs(config, run.backend)
-    claim_results_path(config, run)  # before anything can fail: never a stale results file
-    config.stash[RUN_KEY] = run
-    config.pluginmanager.register(run, "dbparity-run")
-    config.pluginmanager.register(ServerWatch(run), "dbparity-server-watch")
+        return  # inert: a run that did not select a backend gets nothing of ours
+    from dbparity.plugin.active import activate
+
+    activate(config, str(backend_id))

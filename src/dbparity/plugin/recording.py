@@ -23,6 +23,7 @@ from dbparity import results as results_format
 from dbparity.backends import Backend
 from dbparity.cases import case_properties, enforce_declaration, phase_outcome
 from dbparity.plugin import loops
+from dbparity.plugin.observer import observed_use
 from dbparity.plugin.server_watch import server_gone
 from dbparity.provision import Target
 from dbparity.results import SuiteKind
@@ -61,10 +62,14 @@ class Recorder:
                 outcome="error",
                 reason="no outcome recorded",
                 nodeid=report.nodeid,
+                # What collection saw (dbparity's fixtures requested), until the observer says
                 used_database=bool(props.get("used_database", True)),
                 declared=props.get("declared"),
             )
             self.cases[report.nodeid] = case
+        observed = observed_use(report)
+        if observed is not None:  # the observer's word (so far in the test) replaces the guess
+            case.used_database = observed
         case.duration_s = round(case.duration_s + report.duration, 6)
         if found is None:
             return
@@ -161,7 +166,6 @@ def pytest_runtest_makereport(
     failure = failure_of(call.excinfo)
     if failure is not None:
         report.user_properties.append((FAILURE_PROPERTY, failure))
-        loops.flag(item, call.excinfo.value, report)
     enforce_declaration(item, call, report)
     return report
 

@@ -26,6 +26,7 @@ from dbparity.cases import (
     unmatched_declaration,
 )
 from dbparity.plugin.database_use import uses_database
+from dbparity.plugin.observer import Observer
 from dbparity.plugin.recording import Recorder, worker_count
 from dbparity.provision import (
     NotProvisioned,
@@ -58,6 +59,7 @@ class DbparityRun:
         self.recorder = Recorder(version_axis(config, backend), suite_kind)
         self.exit_status = 0
         self.xdist_checked = False
+        self.observer = Observer()
 
     @property
     def is_worker(self) -> bool:
