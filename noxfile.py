@@ -51,9 +51,21 @@ POSTGRES_BACKENDS = [str(b["id"]) for b in BACKENDS if b["provision"] == "postgr
 POSTGRES_AXIS = {"13": "container", "16": "embedded", "17": "container", "18": "embedded"}
 
 
-def _install(session: nox.Session, *extras: str) -> None:
-    spec = f".[{','.join(extras)}]" if extras else "."
-    session.install(spec)
+def _install(session: nox.Session, *extras: str, groups: tuple[str, ...] = ()) -> None:
+    """Install the project with these extras and dependency groups at the versions uv.lock
+    pins, so an upstream release cannot change a run (``tests_latest`` is how we learn about
+    them). Not editable: the backend files reach the package only in a built wheel."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--frozen",
+        "--no-editable",
+        "--no-default-groups",
+        *[f"--extra={extra}" for extra in extras],
+        *[f"--group={group}" for group in groups],
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        silent=True,
+    )
 
 
 @nox.session(tags=["conformance-all"])
@@ -213,17 +225,24 @@ def publish(session: nox.Session) -> None:
 @nox.session(tags=["check"])
 def tests(session: nox.Session) -> None:
     """Run the project's own tests (harness, plugin, reports)."""
-    _install(session, "server")
-    session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
+    _install(session, "server", groups=("test",))
+    session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session
+def tests_latest(session: nox.Session) -> None:
+    """The project's tests on the newest release of every dependency, ignoring uv.lock: how we
+    learn what upstream changed (the GitHub workflow runs it on a schedule), without letting it
+    turn ``nox -t check`` red overnight. Then ``uv lock --upgrade`` and commit, once green."""
+    session.install("--upgrade", ".[server]", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", "tests", *session.posargs)
 
 
 @nox.session(tags=["check"])
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check, and mypy on src/."""
-    _install(session)
     # The test group too: src/dbparity/ci.py type-checks against ruamel.yaml from it.
-    session.install(*nox.project.dependency_groups(PYPROJECT, "lint", "test"))
+    _install(session, groups=("lint", "test"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
@@ -233,6 +252,5 @@ def lint(session: nox.Session) -> None:
 def ci(session: nox.Session) -> None:
     """Rehearse the GitHub Actions fan-out and fan-in here: the workflow's own plan, matrix and
     report steps, then a check that the merged result equals a plain local run's."""
-    _install(session)
-    session.install("nox[uv]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    _install(session, groups=("test",))
     session.run("python", "-m", "dbparity.ci", "rehearse", *session.posargs)

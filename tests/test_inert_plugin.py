@@ -133,7 +133,10 @@ def test_without_a_backend_the_run_is_byte_for_byte_the_same(pytester: pytest.Py
     # Same output, line for line, but for the timing and what the conftest prints of us.
     out_with = _PLUGINS_LINE.sub("", _TIMING.sub("", with_plugin.stdout.str()))
     out_without = _PLUGINS_LINE.sub("", _TIMING.sub("", without.stdout.str()))
-    assert out_with.replace("registered: ['dbparity=dbparity.plugin']", "registered: []") == out_without
+    assert (
+        out_with.replace("registered: ['dbparity=dbparity.plugin']", "registered: []")
+        == out_without
+    )
     # Only the entry point's module itself: no fixture, hook or run object of ours.
     assert "registered: ['dbparity=dbparity.plugin']" in out_with
     assert with_plugin.stderr.str() == without.stderr.str()
