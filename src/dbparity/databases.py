@@ -92,10 +92,14 @@ def _create_directly(
     """One process, no xdist workers: nobody else needs a copy, so no template and no
     ``CREATE DATABASE ... TEMPLATE`` (a checkpoint each). The clone strategy builds the
     template itself when it needs one (:func:`ensure_template`)."""
-    with _admin(target) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    create_empty_database(target, name)
     if metadata is not None:
         _create_schema(backend, target, name, metadata)
+
+
+def create_empty_database(target: Target, name: str) -> None:
+    with _admin(target) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def ensure_template(backend: Backend, target: Target, metadata: MetaData | None) -> None:

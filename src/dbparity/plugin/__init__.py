@@ -16,6 +16,10 @@ registers the rest. The plugin's parts, by job:
 
 from __future__ import annotations
 
-from dbparity.plugin.options import pytest_addoption, pytest_configure
+from dbparity.plugin.options import (
+    pytest_addoption,
+    pytest_configure,
+    pytest_load_initial_conftests,
+)
 
-__all__ = ["pytest_addoption", "pytest_configure"]
+__all__ = ["pytest_addoption", "pytest_configure", "pytest_load_initial_conftests"]

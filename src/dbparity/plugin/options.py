@@ -54,13 +54,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where PostgreSQL comes from when no --db-url is given: container, local "
         "(system binaries), embedded (dbparity[server]) or auto (that order; default)",
     )
+    group.addoption(
+        "--dbparity-env",
+        action="append",
+        default=None,
+        metavar="NAME=FORM",
+        help="URL mode: export this process's database under the environment variable NAME "
+        "before any conftest is imported; FORM is async, sync or dsn (repeatable)",
+    )
     parser.addini("dbparity_backend", "default backend id when --backend is not given")
+    parser.addini(
+        "dbparity_env",
+        "URL mode: NAME=FORM lines, as --dbparity-env (FORM: async, sync or dsn)",
+        type="linelist",
+        default=[],
+    )
     parser.addini(
         "dbparity_suite",
         "what the tests assert: 'application' (default: your app's behaviour) or "
         "'conformance' (PostgreSQL's behaviour, as dbparity's own suites do)",
         default="application",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """URL mode: before the project's conftests are imported, the database's URLs are in the
+    environment (see ``dbparity.plugin.url_mode``). Nothing at all without a backend."""
+    namespace = early_config.known_args_namespace
+    backend_id = getattr(namespace, "backend", None) or early_config.getini("dbparity_backend")
+    if not backend_id:
+        return
+    from dbparity.plugin.url_mode import export_urls, requested
+
+    requests = requested(early_config)
+    if requests:
+        export_urls(early_config, str(backend_id), requests)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -8,11 +8,13 @@ process, or each xdist worker) creates its own database on that server.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import URL
 
 from dbparity import results as results_format
 from dbparity.backends import Backend
@@ -92,21 +94,18 @@ class DbparityRun:
             self.not_run_reason = workerinput.get(NOT_RUN_KEY, "")
             if workerinput.get(TARGET_KEY):
                 self.target = Target.from_json(workerinput[TARGET_KEY])
-            return
-        self.check_suite_names()
-        options = ProvisionOptions(
-            db_url=self.config.getoption("db_url"),
-            db_url_allow_any=self.config.getoption("db_url_allow_any"),
-            postgres_image=self.config.getoption("postgres_image"),
-            postgres_version=self.config.getoption("postgres_version"),
-            postgres_source=self.config.getoption("postgres_source"),
-        )
-        try:
-            self.target = self.stack.enter_context(provision(self.backend, options))
-        except (UnsafeDatabaseURL, SourceError) as exc:
-            raise pytest.UsageError(str(exc)) from None
-        except NotProvisioned as exc:
-            self.not_run_reason = str(exc)
+        else:
+            self.check_suite_names()
+            early = self.config.stash.get(EARLY_TARGET_KEY, None)
+            if early is not None:  # URL mode provisioned before the conftests were imported
+                self.target, self.not_run_reason = early
+            else:
+                self.target, self.not_run_reason = provision_for(
+                    self.backend, lambda name: self.config.getoption(name), self.stack
+                )
+        url = self.config.stash.get(PROCESS_URL_KEY, None)
+        if url is not None:
+            self.observer.watch(url)
 
     # --- hooks of this run (registered as a plugin object by pytest_configure) ---------------
 
@@ -219,6 +218,30 @@ class DbparityRun:
 
 
 RUN_KEY = pytest.StashKey[DbparityRun]()
+#: URL mode: the target provisioned before pytest_configure, and why it was not (or "").
+EARLY_TARGET_KEY = pytest.StashKey[tuple[Target | None, str]]()
+#: URL mode: this process's database, which the observer watches.
+PROCESS_URL_KEY = pytest.StashKey[URL]()
+
+
+def provision_for(
+    backend: Backend, option: Callable[[str], Any], stack: ExitStack
+) -> tuple[Target | None, str]:
+    """Start (or find) the backend's server for the rest of ``stack``: (target, "") or (None,
+    why not). A refused URL or source is a usage error, said in one line."""
+    options = ProvisionOptions(
+        db_url=option("db_url"),
+        db_url_allow_any=option("db_url_allow_any"),
+        postgres_image=option("postgres_image"),
+        postgres_version=option("postgres_version"),
+        postgres_source=option("postgres_source"),
+    )
+    try:
+        return stack.enter_context(provision(backend, options)), ""
+    except (UnsafeDatabaseURL, SourceError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    except NotProvisioned as exc:
+        return None, str(exc)
 
 
 #: A user's tests state what the application does: their outcomes in plain words.
