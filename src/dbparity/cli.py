@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     requested = [b for part in args.backends for b in part.split(",") if b]
     try:
-        runs = run_matrix(requested, args.output, args.pytest_args, args.backends_dir)
+        runs = run_matrix(requested, args.output, args.pytest_args, args.backends_dir, args.env)
         files = [run.results for run in runs if run.wrote_results]
         if not files:
             print("dbparity run: no backend wrote results; see the logs above", file=sys.stderr)
@@ -103,7 +103,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     for column in merged.columns:
         print(f"{column.key}: {column.verdict}")
     differing = behave_differently(merged.differing())
-    if any(c.backend.reference and c.status == "run" for c in merged.columns):
+    partial = [run.backend for run in runs if run.exit_status not in (0, 1)]
+    if partial:
+        print(
+            f"PARTIAL: {', '.join(partial)} did not finish, so their tests are not all "
+            f"compared; at least {len(differing)} tests behave differently; report: {written[0]}"
+        )
+    elif any(c.backend.reference and c.status == "run" for c in merged.columns):
         print(f"{len(differing)} tests behave differently on a stand-in; report: {written[0]}")
     else:
         print(
@@ -146,7 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help=cmd_run.__doc__,
-        usage="dbparity run [--backends ID,...] [-o DIR] [-- PYTEST ARGS]",
+        usage="dbparity run [--env NAME=FORM ...] [--backends ID,...] [-o DIR] [-- PYTEST ARGS]",
+    )
+    run.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=FORM",
+        help="URL mode: export each backend's database under NAME before your conftest is "
+        "imported; FORM is async, sync or dsn (repeatable). Your fixtures do the rest",
     )
     run.add_argument(
         "--backends",

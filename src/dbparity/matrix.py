@@ -48,8 +48,15 @@ class BackendRun:
         return self.results.is_file() and self.results.stat().st_mtime >= self.started - 1
 
 
-def choose(requested: Sequence[str], backends_dir: Path | None) -> list[Backend]:
-    """The backends to run, the reference first; all known ones when none are named."""
+#: Backends that exist to change dbparity's own engines: in URL mode the engine is the user's.
+_FIXTURE_MODE_ONLY = frozenset({"sqlite-hardened"})
+
+
+def choose(
+    requested: Sequence[str], backends_dir: Path | None, url_mode: bool = False
+) -> list[Backend]:
+    """The backends to run, the reference first; all known ones when none are named (in URL
+    mode, all but those that only change dbparity's own engines)."""
     known = load_for_run(backends_dir, "application")
     unknown = [b for b in requested if b not in known]
     if unknown:
@@ -57,12 +64,19 @@ def choose(requested: Sequence[str], backends_dir: Path | None) -> list[Backend]
             f"--backends: unknown backend {', '.join(map(repr, unknown))}; "
             f"valid ids: {', '.join(known)}"
         )
-    chosen = [known[b] for b in dict.fromkeys(requested)] if requested else list(known.values())
+    if requested:
+        chosen = [known[b] for b in dict.fromkeys(requested)]
+    else:
+        chosen = [b for b in known.values() if not (url_mode and b.id in _FIXTURE_MODE_ONLY)]
     return sorted(chosen, key=lambda b: not b.reference)  # stable: the user's order otherwise
 
 
 def run_backend(
-    backend: Backend, out_dir: Path, pytest_args: Sequence[str], backends_dir: Path | None
+    backend: Backend,
+    out_dir: Path,
+    pytest_args: Sequence[str],
+    backends_dir: Path | None,
+    env: Sequence[str] = (),
 ) -> BackendRun:
     """pytest on one backend, in this directory, output into ``<out>/<id>.log``."""
     results = out_dir / f"{backend.id}.json"
@@ -74,6 +88,7 @@ def run_backend(
         f"--backend={backend.id}",
         f"--dbparity-results={results}",
         *([f"--dbparity-backends={backends_dir}"] if backends_dir else []),
+        *[f"--dbparity-env={request}" for request in env],
         *pytest_args,
     ]
     started, wall = time.time(), time.monotonic()
@@ -87,15 +102,18 @@ def run_matrix(
     out_dir: Path,
     pytest_args: Sequence[str],
     backends_dir: Path | None = None,
+    env: Sequence[str] = (),
 ) -> list[BackendRun]:
     """Run every chosen backend in turn, printing one progress line per backend."""
-    chosen = choose(requested, backends_dir)
+    chosen = choose(requested, backends_dir, url_mode=bool(env))
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Generated output, never the user's to commit: keep their `git status` clean.
+    (out_dir / ".gitignore").write_text("# written by dbparity run\n*\n", "utf-8")
     runs = []
     for index, backend in enumerate(chosen, 1):
         print(f"[{index}/{len(chosen)}] {backend.id}: running pytest ...", flush=True)
-        done = run_backend(backend, out_dir, pytest_args, backends_dir)
-        said = _STATUS.get(done.exit_status, f"pytest exit {done.exit_status}")
+        done = run_backend(backend, out_dir, pytest_args, backends_dir, env)
+        said = describe(done)
         session = _session_seconds(done)
         timing = f"{done.seconds:.1f} s" + (
             f" (pytest session {session:.1f} s, the report's figure)" if session else ""
@@ -107,6 +125,31 @@ def run_matrix(
         )
         runs.append(done)
     return runs
+
+
+def describe(done: BackendRun) -> str:
+    """What happened, from the results file where there is one: pytest's exit status alone
+    says "some tests failed" for a run whose tests all passed but used no database, and
+    nothing of a run that stopped part-way."""
+    said = _STATUS.get(done.exit_status, f"pytest exit {done.exit_status}")
+    try:
+        data = json.loads(done.results.read_text("utf-8")) if done.wrote_results else {}
+        cases = list(data.get("cases", []))
+        run = dict(data.get("run", {}))
+    except (OSError, ValueError, AttributeError):
+        return said
+    if run.get("status") == "not-run":
+        return f"NOT RUN: {run.get('reason', '')}"
+    failed = [c for c in cases if c.get("outcome") in ("unexpected-failure", "error")]
+    if done.exit_status >= 2 or done.exit_status < 0:
+        return f"PARTIAL RUN, {said} after {len(cases)} tests (pytest exit {done.exit_status})"
+    if done.exit_status == 1 and not failed:
+        if cases and not any(c.get("used_database") for c in cases):
+            return f"{len(cases)} tests ran, but none used the database"
+        return "no test failed, yet pytest exit 1 (see the log)"
+    if failed:
+        return f"{len(failed)} of {len(cases)} tests failed"
+    return f"all {len(cases)} tests passed" if cases else said
 
 
 def _session_seconds(done: BackendRun) -> float | None:
