@@ -27,7 +27,9 @@ def load_catalog(path: Path) -> Catalog:
     with path.open("rb") as handle:
         data: dict[str, Any] = tomllib.load(handle)
     entries = {str(e.get("id", "")): str(e.get("title", "")) for e in data.get("difference", [])}
-    reports = [(str(r.get("url", "")), str(r.get("difference", ""))) for r in data.get("report", [])]
+    reports = [
+        (str(r.get("url", "")), str(r.get("difference", ""))) for r in data.get("report", [])
+    ]
     return Catalog(entries, reports)
 
 
