@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from dbparity.catalog import Catalog, ledger_problems, load_catalog, report_counts
 from tests.conftest import BACKENDS_DIR, ROOT
 
 CATALOG = ROOT / "suites" / "CATALOG.toml"
@@ -166,3 +167,77 @@ def test_a_broken_entry_is_reported(entry: dict[str, Any], complaint: str) -> No
 def test_a_good_entry_passes() -> None:
     entry = {**GOOD, "cases": ["crud.insert_works", "crud.insert_works[fast]"]}
     assert problems({"format": "dbparity-catalog/1", "difference": [entry]}, INDEX) == []
+
+
+# --- the ledger of user reports ([[report]]) ----------------------------------------------------
+
+
+def test_the_ledger_keeps_its_rules() -> None:
+    assert ledger_problems(load_catalog(CATALOG)) == []
+
+
+def test_report_counts_are_derived_from_the_ledger() -> None:
+    """Counts come from the [[report]] rows as written in the file, read here a second way."""
+    with CATALOG.open("rb") as handle:
+        raw = tomllib.load(handle)
+    counts = report_counts(load_catalog(CATALOG))
+    assert set(counts) == {entry["id"] for entry in raw["difference"]}
+    assert sum(counts.values()) == len(raw["report"]) >= 150
+    for entry_id, count in counts.items():
+        assert count == sum(1 for row in raw["report"] if row["difference"] == entry_id)
+
+
+BROKEN_LEDGER = """
+format = "dbparity-catalog/1"
+
+[[difference]]
+id = "known"
+title = "t"
+
+[[difference]]
+id = "unreported"
+title = "u"
+
+[[report]]
+url = "https://example.org/issues/1"
+difference = "known"
+
+[[report]]
+url = "https://example.org/issues/1"
+difference = "known"
+
+[[report]]
+url = "https://example.org/issues/2"
+difference = "no-such-entry"
+
+[[report]]
+url = "http://example.org/issues/3"
+difference = "known"
+"""
+
+
+@pytest.fixture()
+def broken(tmp_path: Path) -> Catalog:
+    path = tmp_path / "CATALOG.toml"
+    path.write_text(BROKEN_LEDGER, "utf-8")
+    return load_catalog(path)
+
+
+@pytest.mark.parametrize(
+    "complaint",
+    [
+        "report #2 (https://example.org/issues/1): url repeated",
+        "report #3 (https://example.org/issues/2): difference 'no-such-entry' names no",
+        "report #4 (http://example.org/issues/3): url is not https",
+    ],
+    ids=["repeated-url", "unknown-difference", "not-https"],
+)
+def test_a_broken_ledger_is_reported(broken: Catalog, complaint: str) -> None:
+    found = ledger_problems(broken)
+    assert len(found) == 3, found
+    assert any(line.startswith(complaint) for line in found), found
+
+
+def test_counts_of_a_broken_ledger(broken: Catalog) -> None:
+    """Rows naming an unknown entry are not counted; an entry with no report counts 0."""
+    assert report_counts(broken) == {"known": 3, "unreported": 0}
