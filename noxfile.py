@@ -226,7 +226,7 @@ def publish(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the project's own tests (harness, plugin, reports)."""
     _install(session, "server", groups=("test",))
-    session.run("pytest", "tests", *session.posargs)
+    session.run("pytest", *session.posargs)  # testpaths: tests/, unless paths are given
 
 
 @nox.session
@@ -235,7 +235,7 @@ def tests_latest(session: nox.Session) -> None:
     learn what upstream changed (the GitHub workflow runs it on a schedule), without letting it
     turn ``nox -t check`` red overnight. Then ``uv lock --upgrade`` and commit, once green."""
     session.install("--upgrade", ".[server]", *nox.project.dependency_groups(PYPROJECT, "test"))
-    session.run("pytest", "tests", *session.posargs)
+    session.run("pytest", *session.posargs)  # testpaths: tests/, unless paths are given
 
 
 @nox.session(tags=["check"])
