@@ -173,9 +173,7 @@ def test_the_environment_and_the_databases_are_gone_afterwards(
         ("1APP=async", "'1APP=async' is not NAME=FORM"),
     ],
 )
-def test_a_malformed_request_is_one_line(
-    project: UserProject, value: str, expected: str
-) -> None:
+def test_a_malformed_request_is_one_line(project: UserProject, value: str, expected: str) -> None:
     result = project.run_on("sqlite-memory", f"--dbparity-env={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]

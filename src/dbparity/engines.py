@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, create_engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -46,12 +46,30 @@ def build_engine(backend: Backend, url: str | URL, **engine_kwargs: Any) -> Asyn
     return create_async_engine(url, **engine_kwargs)
 
 
-def _install_sqlite_listeners(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def build_sync_engine(backend: Backend, url: URL) -> Engine:
+    """A sync engine on the same database as an async one of ``backend``: psycopg for
+    PostgreSQL, pysqlite (with the same listeners and settings) for SQLite. SQLite in memory
+    cannot be shared with the async engine's connection: it is a database of its own."""
+    if backend.family == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        engine = create_engine(
+            url.set(drivername="sqlite"), poolclass=StaticPool if memory else None
+        )
+        _install_sqlite_listeners(engine)
+        sqlite_settings.install(engine, backend.sqlite)
+        return engine
+    pooling = {"poolclass": StaticPool} if backend.provision == "pglite" else {}
+    return create_engine(url.set(drivername="postgresql+psycopg"), **pooling)
+
+
+def _install_sqlite_listeners(engine: AsyncEngine | Engine) -> None:
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+
+    @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
 

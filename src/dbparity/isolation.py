@@ -12,11 +12,11 @@ Selected per test with ``@pytest.mark.isolation("truncate")``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Literal
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import Connection, Engine, MetaData, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 Strategy = Literal["rollback", "truncate"]
@@ -35,9 +35,25 @@ async def rollback_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnect
                 await outer.rollback()
 
 
-def session_on(conn: AsyncConnection) -> AsyncSession:
+def session_on(
+    conn: AsyncConnection, session_class: type[AsyncSession] = AsyncSession
+) -> AsyncSession:
     """A session that turns its own commits into savepoint releases on ``conn``."""
-    return AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return session_class(
+        bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@contextmanager
+def rollback_sync_connection(engine: Engine) -> Iterator[Connection]:
+    """:func:`rollback_connection` for a sync engine."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            if outer.is_active:
+                outer.rollback()
 
 
 @asynccontextmanager
@@ -57,16 +73,23 @@ async def empty_tables(engine: AsyncEngine, metadata: MetaData | None) -> None:
     """Remove every row of every table in ``metadata`` and restart identities."""
     if metadata is None or not metadata.tables:
         return
-    tables = list(reversed(metadata.sorted_tables))
     async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(engine.dialect.identifier_preparer.format_table(t) for t in tables)
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await conn.execute(table.delete())
-            has_sequences = await conn.scalar(
-                text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")
-            )
-            if has_sequences:
-                await conn.execute(text("DELETE FROM sqlite_sequence"))
+        await conn.run_sync(empty_tables_on, metadata)
+
+
+def empty_tables_on(conn: Connection, metadata: MetaData | None) -> None:
+    """:func:`empty_tables` on a sync connection, inside its transaction."""
+    if metadata is None or not metadata.tables:
+        return
+    tables = list(reversed(metadata.sorted_tables))
+    if conn.dialect.name == "postgresql":
+        names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        return
+    for table in tables:
+        conn.execute(table.delete())
+    has_sequences = conn.scalar(
+        text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")
+    )
+    if has_sequences:
+        conn.execute(text("DELETE FROM sqlite_sequence"))

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.dialects.sqlite.base import SQLiteDDLCompiler
@@ -41,15 +41,16 @@ def resolve(given: Mapping[str, bool]) -> dict[str, bool]:
     return {name: given.get(name, default) for name, (default, _) in SETTINGS.items()}
 
 
-def install(engine: AsyncEngine, settings: Mapping[str, bool]) -> None:
+def install(engine: AsyncEngine | Engine, settings: Mapping[str, bool]) -> None:
     """Apply the settings to this engine only (its own dialect instance and listeners)."""
-    dialect = engine.sync_engine.dialect
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    dialect = sync_engine.dialect
     if settings["strict_tables"] or settings["type_checks"]:
         dialect.ddl_compiler = _ddl_compiler(settings["strict_tables"], settings["type_checks"])
     if settings["utc_timestamps"]:
         dialect.colspecs = {**dialect.colspecs, sqltypes.DateTime: UTCDateTime}
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA foreign_keys={'ON' if settings['foreign_keys'] else 'OFF'}")

@@ -26,6 +26,7 @@ from dbparity.plugin.fixtures import (
     dbparity_metadata,
     dbparity_raw_connection,
     dbparity_schema,
+    dbparity_session_class,
     dbparity_url,
     engine,
     isolation_strategy,
@@ -37,6 +38,7 @@ from dbparity.plugin.recording import pytest_runtest_makereport
 from dbparity.plugin.results_path import claim_results_path
 from dbparity.plugin.run import RUN_KEY, DbparityRun
 from dbparity.plugin.server_watch import ServerWatch
+from dbparity.plugin.sync_fixtures import sync_connection, sync_engine, sync_session
 from dbparity.results import SUITE_KINDS, SuiteKind
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "dbparity_metadata",
     "dbparity_raw_connection",
     "dbparity_schema",
+    "dbparity_session_class",
     "dbparity_url",
     "engine",
     "isolation_strategy",
@@ -55,6 +58,9 @@ __all__ = [
     "pytest_sessionfinish",
     "pytest_testnodedown",
     "session",
+    "sync_connection",
+    "sync_engine",
+    "sync_session",
 ]
 
 

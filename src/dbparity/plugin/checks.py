@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from dbparity.plugin.database_use import uses_database
+from dbparity.plugin.database_use import DATABASE_FIXTURES, uses_database
 
 #: Options whose value is a path: given as ``--opt VALUE`` (space form), pytest's first look at
 #: the command line, made before any plugin can register them, takes VALUE for a test path.
@@ -89,6 +89,7 @@ def _setup_without(config: pytest.Config) -> tuple[Path, Path | None] | None:
 
 #: How an xdist worker hands its setup error to the controller (workeroutput key).
 WORKER_ERROR_KEY = "dbparity_setup_error"
+WORKER_SHADOWED_KEY = "dbparity_shadowed_fixtures"
 _ERRORS = pytest.StashKey[list[str]]()
 
 
@@ -109,7 +110,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """xdist controller: collect the workers' setup errors."""
-    message = getattr(node, "workeroutput", {}).get(WORKER_ERROR_KEY)
+    output = getattr(node, "workeroutput", {})
+    said = node.config.stash.setdefault(SHADOWED_KEY, [])
+    said += [line for line in output.get(WORKER_SHADOWED_KEY, []) if line not in said]
+    message = output.get(WORKER_ERROR_KEY)
     if message:
         errors = node.config.stash.setdefault(_ERRORS, [])
         if message not in errors:
@@ -129,7 +133,64 @@ def check_items(config: pytest.Config, items: list[pytest.Item]) -> None:
     database fixtures (a project's own fixtures are the project's business)."""
     database = [item for item in items if uses_database(item)]
     if database:
+        check_anyio(database)
         check_asyncio(config, database)
+    shadowed = shadowed_fixtures(items)
+    config.stash[SHADOWED_KEY] = shadowed
+    if hasattr(config, "workerinput"):  # the controller says it (pytest_testnodedown)
+        config.workeroutput[WORKER_SHADOWED_KEY] = shadowed  # type: ignore[attr-defined]
+
+
+#: Fixture mode: the project's own fixtures that replace dbparity's, as one line each.
+SHADOWED_KEY = pytest.StashKey[list[str]]()
+
+
+def shadowed_fixtures(items: list[pytest.Item]) -> list[str]:
+    """'your fixture 'session' (tests/conftest.py:12) replaces dbparity's in 8 tests' per
+    project fixture that takes a name of dbparity's without wrapping it."""
+    found: dict[str, tuple[str, int]] = {}
+    for item in items:
+        for name, defs in _fixturedefs(item).items():
+            if name not in DATABASE_FIXTURES or not defs:
+                continue
+            own = defs[-1]
+            func = getattr(own.func, "__func__", own.func)
+            if str(getattr(func, "__module__", "")).startswith("dbparity."):
+                continue
+            if name in own.argnames:
+                continue  # wraps dbparity's: still dbparity's database
+            where, count = found.get(name, (_location(func), 0))
+            found[name] = (where, count + 1)
+    return [
+        f"your fixture {name!r} ({where}) replaces dbparity's in {count} tests, so they run on "
+        "your database, not the backend's: use URL mode (dbparity run --env NAME=FORM), or "
+        "rename it"
+        for name, (where, count) in sorted(found.items())
+    ]
+
+
+def _location(func: Any) -> str:
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return "?"
+    try:
+        path = Path(code.co_filename).relative_to(Path.cwd())
+    except ValueError:
+        path = Path(code.co_filename)
+    return f"{path}:{code.co_firstlineno}"
+
+
+def check_anyio(items: list[pytest.Item]) -> None:
+    """anyio runs a marked test on a loop of its own; dbparity's fixture-mode engine lives on
+    pytest-asyncio's session loop, and a connection cannot cross loops."""
+    marked = [item for item in items if item.get_closest_marker("anyio") is not None]
+    if marked:
+        raise pytest.UsageError(
+            f"dbparity: {len(marked)} database tests run on anyio's own loop "
+            f"(@pytest.mark.anyio, e.g. {marked[0].nodeid}), but dbparity's engine, connection "
+            "and session live on pytest-asyncio's session loop; run the suite in URL mode "
+            "(dbparity run --env DATABASE_URL=async), where your own anyio fixtures connect"
+        )
 
 
 def check_asyncio(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -220,8 +281,6 @@ def _fixture_loop_scope(config: pytest.Config, fd: Any) -> str:
 
 def _needs_database(item: pytest.Item, fd: Any) -> bool:
     """Whether a fixture depends, directly or not, on one of dbparity's database fixtures."""
-    from dbparity.plugin.database_use import DATABASE_FIXTURES
-
     defs = _fixturedefs(item)
     seen: set[str] = set()
     todo = list(fd.argnames)

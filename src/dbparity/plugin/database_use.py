@@ -10,7 +10,18 @@ from typing import Any
 import pytest
 
 #: A test that requests any of these (directly or through other fixtures) uses the database.
-DATABASE_FIXTURES = frozenset({"engine", "connection", "session", "dbparity_url", "dbparity_dsn"})
+DATABASE_FIXTURES = frozenset(
+    {
+        "engine",
+        "connection",
+        "session",
+        "dbparity_url",
+        "dbparity_dsn",
+        "sync_engine",
+        "sync_connection",
+        "sync_session",
+    }
+)
 
 
 def uses_database(item: pytest.Item) -> bool:

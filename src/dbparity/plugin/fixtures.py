@@ -126,15 +126,29 @@ async def connection(
             yield conn
 
 
+@pytest.fixture(scope="session")
+def dbparity_session_class() -> type[AsyncSession]:
+    """The class of the ``session`` fixture: SQLModel's ``AsyncSession`` (with ``.exec()``)
+    when SQLModel is installed, else SQLAlchemy's. Override it to choose another subclass."""
+    try:
+        from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelAsyncSession
+    except ImportError:
+        return AsyncSession
+    return SQLModelAsyncSession
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def session(
-    engine: AsyncEngine, connection: AsyncConnection, isolation_strategy: Strategy
+    engine: AsyncEngine,
+    connection: AsyncConnection,
+    isolation_strategy: Strategy,
+    dbparity_session_class: type[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
     """An ``AsyncSession`` whose work never outlives the test, even if the code commits."""
     if isolation_strategy == "rollback":
-        db_session = session_on(connection)
+        db_session = session_on(connection, dbparity_session_class)
     else:
-        db_session = AsyncSession(bind=engine, expire_on_commit=False)
+        db_session = dbparity_session_class(bind=engine, expire_on_commit=False)
     try:
         yield db_session
     finally:

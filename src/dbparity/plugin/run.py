@@ -27,6 +27,7 @@ from dbparity.cases import (
     suites_under,
     unmatched_declaration,
 )
+from dbparity.plugin.checks import SHADOWED_KEY
 from dbparity.plugin.database_use import uses_database
 from dbparity.plugin.observer import Observer
 from dbparity.plugin.recording import Recorder, worker_count
@@ -202,6 +203,9 @@ class DbparityRun:
         terminalreporter.write_sep("-", f"dbparity: {self.backend.id}")
         terminalreporter.write_line(where)
         terminalreporter.write_line(f"cases: {counts or 'none'}")
+        url_mode = self.config.stash.get(PROCESS_URL_KEY, None) is not None
+        for line in [] if url_mode else self.config.stash.get(SHADOWED_KEY, []):
+            terminalreporter.write_line(f"dbparity: {line}", yellow=True)
         if results.cases and not any(case.used_database for case in results.cases):
             terminalreporter.write_line(NO_DATABASE_LINE, yellow=True, bold=True)
         path = self.config.getoption("dbparity_results")
