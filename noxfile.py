@@ -60,6 +60,9 @@ def _install(session: nox.Session, *extras: str, groups: tuple[str, ...] = ()) -
         "sync",
         "--frozen",
         "--no-editable",
+        # uv keys its cache of this project on pyproject.toml only: rebuild it every time, or
+        # a session would test the code of the last pyproject change.
+        "--reinstall-package=dbparity",
         "--no-default-groups",
         *[f"--extra={extra}" for extra in extras],
         *[f"--group={group}" for group in groups],
