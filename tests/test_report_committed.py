@@ -60,7 +60,8 @@ time.localtime = lambda secs=None: _localtime(FAKE if secs is None else secs)
 time.gmtime = lambda secs=None: _gmtime(FAKE if secs is None else secs)
 time.strftime = lambda fmt, t=None: _strftime(fmt, time.localtime() if t is None else t)
 if sys.argv[1:] == ["--show-clock"]:
-    print(_dt.date.today(), _dt.datetime.now().astimezone().strftime("%H:%M %z"), time.strftime("%Y"))
+    now = _dt.datetime.now().astimezone()
+    print(_dt.date.today(), now.strftime("%H:%M %z"), time.strftime("%Y"))
 else:
     from dbparity.cli import main
     sys.exit(main(sys.argv[1:]))
@@ -103,4 +104,6 @@ def test_committed_reports_match_their_committed_inputs(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     for name in COMMITTED:
         committed = (REPORTS / name).read_bytes()
-        assert committed == (out / name).read_bytes(), f"reports/{name} is out of date; {REGENERATE}"
+        assert committed == (out / name).read_bytes(), (
+            f"reports/{name} is out of date; {REGENERATE}"
+        )

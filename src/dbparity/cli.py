@@ -49,8 +49,8 @@ def _by_consequence(backend: Backend) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     """Merge results files into compatibility.md, summary.md, index.html and results.json
     (and benchmark files into speed.md and the speed section of index.html)."""
-    from dbparity.catalog import CatalogError
     from dbparity.report import expected_backends, reports_from_files, write_texts
+    from dbparity.report.reported import CatalogError
     from dbparity.report.speed import SpeedInputError
     from dbparity.results import ResultsFileError
 

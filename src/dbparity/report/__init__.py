@@ -79,8 +79,8 @@ def reports_from_files(
     users report them; ``backends_dir`` is where the backend files are (for what each SQLite
     setting removes and adds). Raises ``ResultsFileError``, ``SpeedInputError`` or
     ``CatalogError`` naming a file it cannot use."""
-    from dbparity import catalog as catalog_file
     from dbparity.report import speed as speed_report
+    from dbparity.report.reported import case_counts
 
     files = list(files)
     bench_files = [*bench, *(p for p in files if p.name.startswith(BENCH_PREFIX))]
@@ -88,7 +88,7 @@ def reports_from_files(
     speed = speed_report.build_speed_report(bench_files, results_files) if bench_files else None
     merged = merge(load_inputs(results_files), expected)
     if catalog is not None:
-        merged.reported = catalog_file.case_counts(catalog_file.load(catalog))
+        merged.reported = case_counts(catalog)
     speed_html = speed_report.render_html_section(speed) if speed else None
     texts = _texts(merged, speed_html, extra_sections(merged, speed, backends_dir))
     if speed:

@@ -56,7 +56,9 @@ def answer(merged: Merged, entries: list[Entry]) -> list[str]:
     if not ratios:
         lines.append("Saves: not measured (no benchmarks and no conformance times).")
     else:
-        shown = " · ".join(f"`{e.column.backend.id}` {_times(ratios[e.column.key])}" for e in chosen)
+        shown = " · ".join(
+            f"`{e.column.backend.id}` {_times(ratios[e.column.key])}" for e in chosen
+        )
         slower = "nothing, each takes longer: " if all(r >= 1 for r in ratios.values()) else ""
         lines.append(f"Saves ({basis}): {slower}{shown}.")
     lines.append(_conclusion(chosen, ratios))

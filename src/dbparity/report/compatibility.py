@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dbparity.report.differs import render_differs, render_times
 from dbparity.report import inline
+from dbparity.report.differs import render_differs, render_times
 from dbparity.report.findings import Behaviour, StandIn, anchor, difference, stand_ins
 from dbparity.report.merge import Cell, Column, Merged
 from dbparity.report.notes import number_notes

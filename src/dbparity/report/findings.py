@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dbparity.catalog import hits
 from dbparity.report.merge import Cell, Column, Merged, Row
 from dbparity.report.outcomes import CONSEQUENCES
+from dbparity.report.reported import hits
 from dbparity.report.verdicts import failure_text
 
 #: Said when a difference has no declaration (so no remedy was written down).
