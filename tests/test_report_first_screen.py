@@ -143,13 +143,13 @@ def test_without_a_catalog_the_matrix_order_holds() -> None:
     listed = [expand(c)[0] for c in table_cases(block, "#### False confidence")]
     order = [row.id for row in merged.rows]
     assert len(listed) > 2 and listed == sorted(listed, key=order.index)
-    assert "reported by" not in texts["compatibility.md"]
+    assert "user report" not in texts["compatibility.md"]
 
 
 def test_the_most_reported_difference_comes_first(tmp_path: Path) -> None:
     """User reports for the entry of a late false-confidence behaviour on SQLite in memory
     (two), and for an earlier one's (one): the rows go most reported first, both reports say
-    how many users reported each, and with no reports the late one was last."""
+    how many user reports each has, and with no reports the late one was last."""
     merged, _ = build(None)
     memory = next(s for s in stand_ins(merged) if s.column.backend.id == "sqlite-memory")
     behaviours = [b.first.case for b in memory.behaviours("false-confidence")]
@@ -171,7 +171,7 @@ def test_the_most_reported_difference_comes_first(tmp_path: Path) -> None:
     table = block.split("#### False confidence", 1)[1].split("\n####", 1)[0]
     rows = [line for line in table.splitlines() if "<br><sub>`" in line]
     counts = [
-        int(m.group(1)) if (m := re.search(r"reported by (\d+) user", r)) else 0 for r in rows
+        int(m.group(1)) if (m := re.search(r"(\d+) user report", r)) else 0 for r in rows
     ]
     listed = [expand(c)[0] for c in table_cases(block, "#### False confidence")]
     assert counts == sorted(counts, reverse=True) and counts[0] >= 2
@@ -179,7 +179,7 @@ def test_the_most_reported_difference_comes_first(tmp_path: Path) -> None:
     assert counts[listed.index(late)] >= 2 and counts[listed.index(early)] >= 1
     html_rows = re.findall(r"<tr data-cases='([^']+)'>", texts["index.html"])
     assert json.loads(html_text.unescape(html_rows[0]))[0] == listed[0]
-    assert "reported by 2 users" in texts["index.html"]
+    assert "2 user reports" in texts["index.html"]
 
 
 def test_a_ledger_naming_no_entry_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -129,8 +129,8 @@ def _how_many(cases: int, rows: list[Behaviour]) -> str:
 
 
 def _reported(count: int) -> str:
-    """How many users reported hitting it (the catalog's ledger), when any did."""
-    return f" · reported by {count} user{'s' * (count != 1)}" if count else ""
+    """How many user reports (the catalog's ledger) the difference it tests has, if any."""
+    return f" · {count} user report{'s' * (count != 1)}" if count else ""
 
 
 def title_text(title: str) -> str:
