@@ -170,9 +170,7 @@ def test_the_most_reported_difference_comes_first(tmp_path: Path) -> None:
     block = stand_in_block(texts["compatibility.md"], "sqlite-memory")
     table = block.split("#### False confidence", 1)[1].split("\n####", 1)[0]
     rows = [line for line in table.splitlines() if "<br><sub>`" in line]
-    counts = [
-        int(m.group(1)) if (m := re.search(r"(\d+) user report", r)) else 0 for r in rows
-    ]
+    counts = [int(m.group(1)) if (m := re.search(r"(\d+) user report", r)) else 0 for r in rows]
     listed = [expand(c)[0] for c in table_cases(block, "#### False confidence")]
     assert counts == sorted(counts, reverse=True) and counts[0] >= 2
     assert listed.index(late) < listed.index(early)
