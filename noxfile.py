@@ -25,6 +25,8 @@ GENERATED_REPORTS = RESULTS / "reports"
 #: The committed reports and their inputs, written only by ``nox -s publish``.
 COMMITTED_REPORTS = ROOT / "reports"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+#: The catalog of differences: its ledger of user reports orders each stand-in's differences.
+CATALOG = ROOT / "suites" / "CATALOG.toml"
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
@@ -188,7 +190,15 @@ def report(session: nox.Session) -> None:
             "(nox -t conformance), or download the CI artifacts into results/"
         )
     _install(session)
-    session.run("dbparity", "report", *map(str, files), "-o", str(GENERATED_REPORTS))
+    session.run(
+        "dbparity",
+        "report",
+        *map(str, files),
+        "--catalog",
+        str(CATALOG),
+        "-o",
+        str(GENERATED_REPORTS),
+    )
 
 
 @nox.session
@@ -220,7 +230,9 @@ def publish(session: nox.Session) -> None:
         shutil.copy2(file, inputs / file.name)
     files = [str(p.relative_to(ROOT)) for p in sorted(inputs.glob("*.json"))]
     session.chdir(ROOT)
-    session.run("dbparity", "report", *files, "-o", str(COMMITTED_REPORTS.relative_to(ROOT)))
+    catalog = str(CATALOG.relative_to(ROOT))
+    reports = str(COMMITTED_REPORTS.relative_to(ROOT))
+    session.run("dbparity", "report", *files, "--catalog", catalog, "-o", reports)
     (COMMITTED_REPORTS / "summary.md").unlink(missing_ok=True)  # the CI step summary only
     session.log("reports/ is up to date: review `git diff reports/` and commit it")
 

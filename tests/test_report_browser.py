@@ -126,9 +126,53 @@ def test_the_committed_page_shows_false_confidence_on_the_first_screen(
     box = first_row.bounding_box()
     assert box is not None and box["y"] + box["height"] <= VIEWPORT[1]
     assert "false confidence" in (tables.first.locator("caption").text_content() or "")
-    listed = tables.locator("tbody tr th code").all_text_contents()
-    assert sorted(listed) == sorted(expected)
+    listed = tables.locator("tbody tr").evaluate_all(
+        "rs => rs.map(r => JSON.parse(r.dataset.cases))"
+    )
+    assert sorted(c for cases in listed for c in cases) == sorted(expected)
     assert console.errors == []
+
+
+#: Every table's right edge against its container's and the page's, with every suite open.
+OVERFLOWING_TABLES = """() => {
+    document.querySelectorAll('details').forEach(d => { d.open = true; });
+    const page = document.documentElement.clientWidth;
+    const right = e => e.getBoundingClientRect().right;
+    return Array.from(document.querySelectorAll('table'))
+        .filter(t => t.scrollWidth > t.clientWidth + 1
+            || right(t) > Math.min(page, right(t.parentElement)) + 1)
+        .map(t => (t.closest('[id]') || t).id + ': ' + Math.round(right(t)) + ' px');
+}"""
+
+
+def test_the_committed_page_answers_which_stand_in_first_and_fits_the_screen(
+    page: Page, console: Console
+) -> None:
+    """At 1280x800: the three lines of "Which stand-in should I use?" on the first screen,
+    SQLite in memory the first stand-in, and no table wider than the page (the matrix with
+    every column of the full run included, its suites opened)."""
+    page.goto((ROOT / "reports" / "index.html").as_uri())
+    lines = page.locator("#answer ul.answer > li")
+    assert lines.count() == 3
+    for n in range(3):
+        box = lines.nth(n).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= VIEWPORT[1]
+    assert [t.split()[0] for t in lines.all_text_contents()] == ["Misses", "Saves", "So:"]
+    first = page.locator("section.standin").first
+    assert first.get_attribute("id") == "standin-sqlite-memory"
+    box = first.bounding_box()
+    assert box is not None and box["y"] < VIEWPORT[1]
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT[0]
+    assert page.evaluate(OVERFLOWING_TABLES) == []
+    assert page.locator("#matrix th[scope=col]").count() > 10  # the full run's columns
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT[0]
+    assert console.errors == []
+
+
+def test_the_overflow_check_can_fail(page: Page) -> None:
+    page.goto((ROOT / "reports" / "index.html").as_uri())
+    page.add_style_tag(content="table.findings { width: 1500px !important; }")
+    assert page.evaluate(OVERFLOWING_TABLES)
 
 
 def _luminance(rgb: str) -> float:

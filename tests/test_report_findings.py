@@ -121,6 +121,8 @@ def test_extra_sections_go_after_the_differences_in_both_reports() -> None:
 
 
 def test_stand_ins_of_another_family_come_before_other_postgresql_columns() -> None:
+    """...and among them the one most users run (SQLite in memory) first, though its column
+    comes after sqlite-file's."""
     raw = json.loads((DATA / "pg.json").read_text("utf-8"))
     raw["backend"].update(id="postgres-psycopg", reference=False, driver="psycopg")
     broken = next(c for c in raw["cases"] if c["id"] == "crud.insert")
@@ -129,7 +131,10 @@ def test_stand_ins_of_another_family_come_before_other_postgresql_columns() -> N
         [*load_inputs(sorted(DATA.glob("*.json"))), ("psycopg.json", results_format.from_json(raw))]
     )
     order = [s.column.backend.id for s in stand_ins(merged)]
-    assert order == ["sqlite-file", "sqlite-memory", "postgres-psycopg"]
+    assert [c.backend.id for c in merged.columns].index("sqlite-file") < [
+        c.backend.id for c in merged.columns
+    ].index("sqlite-memory")
+    assert order == ["sqlite-memory", "sqlite-file", "postgres-psycopg"]
     assert stand_ins(merged)[2].total == 1  # listed all the same, after the stand-ins
 
 

@@ -50,6 +50,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Merge results files into compatibility.md, summary.md, index.html and results.json
     (and benchmark files into speed.md and the speed section of index.html)."""
     from dbparity.report import expected_backends, reports_from_files, write_texts
+    from dbparity.report.reported import CatalogError
     from dbparity.report.speed import SpeedInputError
     from dbparity.results import ResultsFileError
 
@@ -60,9 +61,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         # Benchmark files (bench-*.json, beside the results files) feed speed.md and the speed
         # section of index.html, so `dbparity report results/*.json` builds both reports.
-        merged, texts = reports_from_files(args.results, expected, bench=args.bench)
+        merged, texts = reports_from_files(
+            args.results, expected, args.bench, args.catalog, args.backends_dir
+        )
         written = write_texts(texts, args.output)
-    except (ResultsFileError, SpeedInputError) as exc:
+    except (ResultsFileError, SpeedInputError, CatalogError) as exc:
         print(f"dbparity report: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
@@ -144,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="BENCH",
         help="pytest-benchmark JSON files for speed.md and the speed section of index.html",
+    )
+    report.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        metavar="TOML",
+        help="the catalog of differences (suites/CATALOG.toml): orders each stand-in's "
+        "differences by how often users report them (without it: the matrix's order)",
     )
     report.add_argument(
         "-o", "--output", type=Path, default=Path("reports"), help="directory (default: reports)"

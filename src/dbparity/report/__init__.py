@@ -67,20 +67,30 @@ def load_inputs(paths: Iterable[Path]) -> list[tuple[str, Results]]:
 
 
 def reports_from_files(
-    files: Iterable[Path], expected: Iterable[BackendInfo] = (), bench: Iterable[Path] = ()
+    files: Iterable[Path],
+    expected: Iterable[BackendInfo] = (),
+    bench: Iterable[Path] = (),
+    catalog: Path | None = None,
+    backends_dir: Path | None = None,
 ) -> tuple[Merged, dict[str, str]]:
     """Every report's text, by file name, from results files and benchmark files (those named
     ``bench-*.json`` among ``files``, plus ``bench``); speed.md only when there are benchmark
-    files. Raises ``ResultsFileError`` or ``SpeedInputError`` naming a file it cannot use."""
+    files. ``catalog`` (suites/CATALOG.toml) orders each stand-in's differences by how often
+    users report them; ``backends_dir`` is where the backend files are (for what each SQLite
+    setting removes and adds). Raises ``ResultsFileError``, ``SpeedInputError`` or
+    ``CatalogError`` naming a file it cannot use."""
     from dbparity.report import speed as speed_report
+    from dbparity.report.reported import case_counts
 
     files = list(files)
     bench_files = [*bench, *(p for p in files if p.name.startswith(BENCH_PREFIX))]
     results_files = [p for p in files if not p.name.startswith(BENCH_PREFIX)]
     speed = speed_report.build_speed_report(bench_files, results_files) if bench_files else None
     merged = merge(load_inputs(results_files), expected)
+    if catalog is not None:
+        merged.reported = case_counts(catalog)
     speed_html = speed_report.render_html_section(speed) if speed else None
-    texts = _texts(merged, speed_html, extra_sections(merged, speed))
+    texts = _texts(merged, speed_html, extra_sections(merged, speed, backends_dir))
     if speed:
         texts["speed.md"] = speed_report.render_markdown(speed)
     return merged, texts

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dbparity.report import inline
 from dbparity.report.differs import render_differs, render_times
-from dbparity.report.findings import StandIn, anchor, difference, stand_ins
+from dbparity.report.findings import Behaviour, StandIn, anchor, difference, stand_ins
 from dbparity.report.merge import Cell, Column, Merged
 from dbparity.report.notes import number_notes
 from dbparity.report.outcomes import (
@@ -52,11 +53,12 @@ def render_markdown(merged: Merged, sections: Sequence[Section] = ()) -> str:
             f"> **{count} {'item needs' if count == 1 else 'items need'} attention** (runs or "
             "cases that did not give a clean answer): see [Needs attention](#needs-attention)."
         )
+    parts += [section.markdown.strip("\n") for section in sections if section.lead]
     if merged.suite_kind == "application":  # a user's suite: each test across the stand-ins
         parts += [render_differs(merged), render_times(merged)]
     else:
         parts.append(_differences(stand_ins(merged)))
-    parts += [section.markdown.strip("\n") for section in sections]
+    parts += [section.markdown.strip("\n") for section in sections if not section.lead]
     parts += [_attention(merged, None), _summary_table(merged), _legend(merged.suite_kind)]
     parts.append(_matrix(merged, notes))
     if notes:
@@ -111,12 +113,29 @@ def _differences(found: list[StandIn]) -> str:
             findings = stand_in.groups[key]
             if not findings:
                 continue
-            lines += ["", f"#### {term.word.capitalize()} ({len(findings)})", ""]
+            rows = stand_in.behaviours(key)
+            lines += ["", f"#### {term.word.capitalize()} ({_how_many(len(findings), rows)})", ""]
             lines += [_table_row(["Behaviour", "Why", "What to do"]), "| --- | --- | --- |"]
-            for f in findings:
-                behaviour = f"[{_cell_text(f.title)}](#{anchor(f.case)})<br><sub>`{f.case}`</sub>"
-                lines.append(_table_row([behaviour, _cell_text(f.reason), _cell_text(f.remedy)]))
+            for b in rows:
+                behaviour = f"[{title_text(b.first.title)}](#{anchor(b.first.case)})"
+                behaviour += f"<br><sub>`{b.case}`{_reported(b.reported)}</sub>"
+                lines.append(_table_row([behaviour, _cell_text(b.reason), _cell_text(b.remedy)]))
     return "\n".join(lines)
+
+
+def _how_many(cases: int, rows: list[Behaviour]) -> str:
+    """'3', or '50 cases, 44 behaviours' when parametrised variants were folded."""
+    return str(cases) if cases == len(rows) else f"{cases} cases, {len(rows)} behaviours"
+
+
+def _reported(count: int) -> str:
+    """How many user reports (the catalog's ledger) the difference it tests has, if any."""
+    return f" · {count} user report{'s' * (count != 1)}" if count else ""
+
+
+def title_text(title: str) -> str:
+    """A case title for a table cell: its reStructuredText code spans as markdown code."""
+    return inline.markdown(title, _escape_cell)
 
 
 def _differences_overview(merged: Merged, limit: int | None) -> str:
@@ -239,7 +258,7 @@ def _matrix(merged: Merged, notes: dict[str, int]) -> str:
         lines.append(_table_row(["Case", *(column_heading(c) for c in merged.columns)]))
         lines.append(_table_row(["---"] * (len(merged.columns) + 1)))
         for row in rows:
-            title = f'<a id="{anchor(row.id)}"></a>{_cell_text(row.title)}'
+            title = f'<a id="{anchor(row.id)}"></a>{title_text(row.title)}'
             cells = [f"{title}<br><sub>`{row.id}`</sub>"]
             for column in merged.columns:
                 cell = row.cells[column.key]
@@ -275,7 +294,11 @@ def _one_line(text: str) -> str:
 def _cell_text(text: str) -> str:
     """Text that cannot break a table: one line, pipes escaped, and no HTML (a message such
     as "DID NOT RAISE <class ...>" would otherwise vanish as an unknown tag)."""
-    return _one_line(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return _escape_cell(_one_line(text))
+
+
+def _escape_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _short(text: str) -> str:

@@ -3,8 +3,11 @@ from PostgreSQL, grouped by what the difference means to them (false confidence 
 with its reason and what to do. Both reports open on this; the matrix comes after.
 
 The verdict (whether a cell differs, and how) is decided in the merge (``Cell.difference``);
-this module only selects and orders, so the reports cannot judge a case differently from
-``results.json``.
+this module only selects, orders and folds, so the reports cannot judge a case differently from
+``results.json``. Order: the stand-in most users run first (:data:`USUAL`); within a stand-in
+and a consequence, the differences users report most often first (``Merged.reported``, from the
+catalog's ledger), else the matrix's order; the parametrised variants of one behaviour
+(``suite.name[param]``) folded into one :class:`Behaviour`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 
 from dbparity.report.merge import Cell, Column, Merged, Row
 from dbparity.report.outcomes import CONSEQUENCES
+from dbparity.report.reported import hits
 from dbparity.report.verdicts import failure_text
 
 #: Said when a difference has no declaration (so no remedy was written down).
@@ -23,6 +27,10 @@ UNDECLARED_REMEDY = (
 )
 #: Said when a divergence is declared without a remedy (a user's own backend files may).
 NO_REMEDY = "no remedy declared: test this behaviour on PostgreSQL"
+#: The stand-ins most users run, most common first: SQLite in memory is what SQLAlchemy's and
+#: most frameworks' testing guides set up, a SQLite file the next step. Other stand-ins follow
+#: in column order.
+USUAL = ("sqlite-memory", "sqlite-file")
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,54 @@ class Finding:
     reason: str
     remedy: str
     declared: bool
+    #: User reports (the catalog's ledger) of the documented differences this case tests.
+    reported: int = 0
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One row of a differences table: a case, or every variant of a parametrised case
+    (``suite.name[a]``, ``suite.name[b]``) with the same consequence on one stand-in."""
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def first(self) -> Finding:
+        return self.findings[0]
+
+    @property
+    def case(self) -> str:
+        """The case id, or ``suite.name[a, b]`` for folded variants."""
+        if len(self.findings) == 1:
+            return self.first.case
+        params = ", ".join(f.case.partition("[")[2].removesuffix("]") for f in self.findings)
+        return f"{base_id(self.first.case)}[{params}]"
+
+    @property
+    def cases(self) -> list[str]:
+        return [f.case for f in self.findings]
+
+    @property
+    def reported(self) -> int:
+        return max(f.reported for f in self.findings)
+
+    @property
+    def reason(self) -> str:
+        return _joined([f.reason for f in self.findings])
+
+    @property
+    def remedy(self) -> str:
+        return _joined([f.remedy for f in self.findings])
+
+
+def base_id(case_id: str) -> str:
+    """``suite.name`` of ``suite.name[param]``."""
+    return case_id.partition("[")[0]
+
+
+def _joined(texts: list[str]) -> str:
+    """One text when the variants agree (the usual case), else each distinct one once."""
+    return " / ".join(dict.fromkeys(texts))
 
 
 @dataclass
@@ -52,6 +108,14 @@ class StandIn:
 
     def count(self, consequence: str) -> int:
         return len(self.groups.get(consequence, []))
+
+    def behaviours(self, consequence: str) -> list[Behaviour]:
+        """The consequence's findings with parametrised variants folded into one row each,
+        in the findings' order (a folded row sits where its first variant was)."""
+        folded: dict[str, list[Finding]] = {}
+        for finding in self.groups.get(consequence, []):
+            folded.setdefault(base_id(finding.case), []).append(finding)
+        return [Behaviour(tuple(found)) for found in folded.values()]
 
 
 def anchor(case_id: str) -> str:
@@ -88,13 +152,35 @@ def stand_ins(merged: Merged) -> list[StandIn]:
                             reason=_reason(cell, _failing(row, references)),
                             remedy=_remedy(cell),
                             declared=bool(_declared(cell)) and cell.outcome == "diverges",
+                            reported=hits(row.id, merged.reported),
                         )
                     )
+        for key, findings in stand_in.groups.items():
+            stand_in.groups[key] = _most_reported_first(findings)
         found.append(stand_in)
     return sorted(
         found,
-        key=lambda s: (s.column.status != "run", s.column.backend.family in families, s.total == 0),
+        key=lambda s: (
+            s.column.status != "run",
+            s.column.backend.family in families,
+            _usual_rank(s.column.backend.id),
+            s.total == 0,
+        ),
     )
+
+
+def _usual_rank(backend_id: str) -> int:
+    return USUAL.index(backend_id) if backend_id in USUAL else len(USUAL)
+
+
+def _most_reported_first(findings: list[Finding]) -> list[Finding]:
+    """Stable: equals keep the matrix's order; a behaviour's variants move together, by the
+    most reported of them."""
+    per_behaviour: dict[str, int] = {}
+    for f in findings:
+        base = base_id(f.case)
+        per_behaviour[base] = max(per_behaviour.get(base, 0), f.reported)
+    return sorted(findings, key=lambda f: -per_behaviour[base_id(f.case)])
 
 
 def difference(cell: Cell) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 
+from dbparity.report import inline
 from dbparity.report.findings import anchor, difference, stand_ins
 from dbparity.report.merge import Merged
 from dbparity.report.notes import number_notes
@@ -28,7 +29,7 @@ from dbparity.report.sections import Section
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("dbparity.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -36,6 +37,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["code_spans"] = inline.html  # a title's ``code`` as <code>
+    return environment
 
 
 def render_html(
@@ -163,15 +166,18 @@ def _stand_ins(merged: Merged) -> list[dict[str, Any]]:
                     "key": key,
                     "word": term.word,
                     "meaning": term.meaning,
+                    "cases": len(s.groups[key]),
                     "findings": [
                         {
-                            "case": f.case,
-                            "anchor": anchor(f.case),
-                            "title": f.title,
-                            "reason": f.reason,
-                            "remedy": f.remedy,
+                            "case": b.case,
+                            "cases": b.cases,
+                            "anchor": anchor(b.first.case),
+                            "title": b.first.title,
+                            "reason": b.reason,
+                            "remedy": b.remedy,
+                            "reported": b.reported,
                         }
-                        for f in s.groups[key]
+                        for b in s.behaviours(key)
                     ],
                 }
                 for key, term in CONSEQUENCES.items()

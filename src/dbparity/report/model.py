@@ -155,6 +155,9 @@ class Merged:
     attention: list[Attention]
     #: What the cases assert: "conformance" (PostgreSQL's behaviour) or "application".
     suite_kind: str = "conformance"
+    #: User reports per case id as the catalog names them (see dbparity.report.reported):
+    #: the order of each stand-in's differences. Empty without a catalog: the matrix's order.
+    reported: dict[str, int] = field(default_factory=dict)
 
     def differing(self) -> list[verdicts.Differing]:
         """Cases whose outcome on a stand-in differs from the reference's, for the report's

@@ -17,12 +17,14 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pygal  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
 
 from dbparity.backends import BackendConfigError, find_backends_dir, load_backends
-from dbparity.report.findings import anchor, stand_ins
+from dbparity.report import inline
+from dbparity.report.findings import anchor, base_id, stand_ins
 from dbparity.report.merge import Column, Merged
 from dbparity.report.sections import Section
 from dbparity.report.speed import SpeedReport
@@ -30,7 +32,9 @@ from dbparity.report.speed.model import ISOLATION_GROUP, STRATEGY_KEY, TIMES
 from dbparity.report.svg import static_svg
 
 SECTION_ID = "standins"
-TITLE = "Which stand-in should I use?"
+TITLE = "Stand-ins compared"
+#: The heading's anchor on GitHub (the markdown report links it from the answer at the top).
+MARKDOWN_ANCHOR = "stand-ins-compared"
 LISTED = 8  # false-confidence cases named per stand-in; the rest are counted
 _STYLE = Style(
     background="transparent",
@@ -67,17 +71,27 @@ class Entry:
         return self.agrees / self.checked if self.checked else None
 
 
-def standins_section(merged: Merged, speed: SpeedReport | None) -> Section | None:
-    entries = build_entries(merged, speed)
+def standins_section(
+    merged: Merged, speed: SpeedReport | None, backends_dir: Path | None = None
+) -> Section | None:
+    entries = build_entries(merged, speed, backends_dir)
     if not any(e.stand_in for e in entries):
         return None
     return Section(SECTION_ID, render_markdown(entries), render_html(entries))
 
 
-def build_entries(merged: Merged, speed: SpeedReport | None) -> list[Entry]:
-    columns = [c for c in merged.columns if c.status == "run"]
-    fc = {s.column.key: s.groups.get("false-confidence", []) for s in stand_ins(merged)}
-    attributions = _attributions()
+def build_entries(
+    merged: Merged, speed: SpeedReport | None, backends_dir: Path | None = None
+) -> list[Entry]:
+    found = stand_ins(merged)
+    # The reference, then the stand-ins in the differences' order (the usual one first).
+    order = {s.column.key: n for n, s in enumerate(found, 1)}
+    columns = sorted(
+        (c for c in merged.columns if c.status == "run"),
+        key=lambda c: 0 if c.backend.reference else order.get(c.key, len(order) + 1),
+    )
+    fc = {s.column.key: s.groups.get("false-confidence", []) for s in found}
+    attributions = _attributions(backends_dir)
     reference = next((c for c in columns if c.backend.reference), None)
     reference_s = _suite_seconds(reference) if reference else 0.0
     rollback = _rollback_medians(speed)
@@ -136,16 +150,31 @@ def _rollback_medians(speed: SpeedReport | None) -> dict[str, float]:
     return {}
 
 
-def _attributions() -> dict[str, tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]]:
-    """Per backend id, what each SQLite setting removes and adds, from the backend files."""
+def _attributions(
+    backends_dir: Path | None,
+) -> dict[str, tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]]:
+    """Per backend id, what each SQLite setting removes and adds, from the backend files
+    (those of ``backends_dir``; without it, where ``dbparity`` finds them)."""
     try:
-        backends = load_backends(find_backends_dir()[0])
+        backends = load_backends(find_backends_dir(backends_dir)[0])
     except BackendConfigError:
         return {}
     return {b.id: (b.removes, b.adds) for b in backends.values() if b.removes or b.adds}
 
 
 # --- markdown -------------------------------------------------------------------------------
+
+
+def _folded(cases: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One (case, title) per behaviour: the first variant of a parametrised case."""
+    first: dict[str, tuple[str, str]] = {}
+    for case, title in cases:
+        first.setdefault(base_id(case), (case, title))
+    return list(first.values())
+
+
+def _plain(text: str) -> str:
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _pct(entry: Entry) -> str:
@@ -190,9 +219,10 @@ def render_markdown(entries: list[Entry]) -> str:
         )
         if e.false_confidence:
             lines += ["", f"False confidence left ({len(e.false_confidence)}):", ""]
-            lines += [f"- [{t}](#{anchor(c)})" for c, t in e.false_confidence[:LISTED]]
-            if len(e.false_confidence) > LISTED:
-                lines.append(f"- and {len(e.false_confidence) - LISTED} more (see above)")
+            listed = _folded(e.false_confidence)
+            lines += [f"- [{inline.markdown(t, _plain)}](#{anchor(c)})" for c, t in listed[:LISTED]]
+            if len(listed) > LISTED:
+                lines.append(f"- and {len(listed) - LISTED} more behaviours (see above)")
         else:
             lines += ["", "No false-confidence difference left."]
         if e.removes or e.adds:
@@ -227,13 +257,13 @@ def render_html(entries: list[Entry]) -> str:
         chart(entries),
     ]
     for e in (e for e in entries if e.stand_in):
+        listed = _folded(e.false_confidence)
         items = "".join(
-            f"<li><a href='#{esc(anchor(c))}'>{esc(t)}</a></li>"
-            for c, t in e.false_confidence[:LISTED]
+            f"<li><a href='#{esc(anchor(c))}'>{inline.html(t)}</a></li>" for c, t in listed[:LISTED]
         )
-        more = len(e.false_confidence) - LISTED
+        more = len(listed) - LISTED
         if more > 0:
-            items += f"<li>and {more} more</li>"
+            items += f"<li>and {more} more behaviours</li>"
         parts.append(
             f"<h3>{esc(e.label)}</h3><p>Agrees with PostgreSQL on {esc(_pct(e))} cases that "
             f"ran. False confidence left: {len(e.false_confidence)}.</p>"
