@@ -3,9 +3,9 @@ missing or without a clean answer, and declarations that no longer hold."""
 
 from __future__ import annotations
 
-from dbparity.report.model import NO_DATABASE, Attention, Column, Row
+from dbparity.report.model import CUT_SHORT, NO_DATABASE, Attention, Column, Row
 from dbparity.report.verdicts import server_gone
-from dbparity.results import SERVER_GONE, UNFINISHED
+from dbparity.results import SERVER_GONE
 
 #: What the report lists before the matrix, in this order: whole backends that did not run,
 #: cases missing from a backend that ran, then per-case problems.
@@ -23,13 +23,6 @@ _CASE_KINDS = ATTENTION_KINDS[4:]
 #: In a user's suite a failure is the application's outcome, not a problem of the run: it is
 #: listed under "Differs from PostgreSQL" (or as a broken test), not as needing attention.
 _APPLICATION_CASE_KINDS = ("conflict", "error", "stale-expectation")
-#: pytest exit statuses after which a run's cases are partial (UNFINISHED: the placeholder a
-#: run writes before it starts, still there because the run was killed).
-_CUT_SHORT = {
-    2: "interrupted",
-    3: "internal error",
-    UNFINISHED: "killed before it wrote its results",
-}
 
 
 def attention(columns: list[Column], rows: list[Row], kind: str) -> list[Attention]:
@@ -44,13 +37,13 @@ def attention(columns: list[Column], rows: list[Row], kind: str) -> list[Attenti
         ):
             items.append(Attention("no-database", column.key, "", NO_DATABASE))
         for shard in column.shards:
-            if shard.exit_status in _CUT_SHORT:
+            if shard.exit_status in CUT_SHORT:
                 items.append(
                     Attention(
                         "incomplete",
                         column.key,
                         "",
-                        f"{shard.source}: the run ended early ({_CUT_SHORT[shard.exit_status]}, "
+                        f"{shard.source}: the run ended early ({CUT_SHORT[shard.exit_status]}, "
                         f"pytest exit {shard.exit_status}); its results are partial",
                     )
                 )

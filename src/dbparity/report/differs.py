@@ -34,6 +34,13 @@ def render_differs(merged: Merged, limit: int | None = None) -> str:
         # even that: they are under Needs attention only).
         differ = behave_differently(found)
         one_sided = {d.case for d in found if d.difference == "one-sided"} - differ
+        partial = [c.key for c in merged.columns if c.status == "run" and c.partial]
+        if partial:
+            lines.append(
+                f"**Partial run:** {', '.join(f'`{k}`' for k in partial)} stopped before the end "
+                "(see Needs attention), so not every test was compared: the counts below are a "
+                "lower bound, not an answer."
+            )
         if differ:
             lines.append(
                 f"**{tests(len(differ))}** behave differently on a stand-in than on PostgreSQL, "
@@ -98,7 +105,14 @@ def render_times(merged: Merged) -> str:
     lines += ["| Backend | Wall time | Ratio to PostgreSQL |", "| --- | ---: | ---: |"]
     for column in ran:
         seconds = sum(s.duration_s for s in column.shards)
-        ratio = f"{seconds / base:.2f}×" if base > 0 else "no PostgreSQL run"  # noqa: RUF001
+        if column.partial:
+            ratio = f"none: partial run ({column.partial})"
+        elif reference is not None and reference.partial:
+            ratio = "none: PostgreSQL's run is partial"
+        elif base > 0:
+            ratio = f"{seconds / base:.2f}×"  # noqa: RUF001
+        else:
+            ratio = "no PostgreSQL run"
         lines.append(f"| `{column.key}` | {seconds:.1f} s | {ratio} |")
     machines = {s.machine for c in ran for s in c.shards}
     if len(machines) > 1:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from dbparity.report import verdicts
 from dbparity.report.outcomes import FAILING, CellOutcome
-from dbparity.results import BackendInfo
+from dbparity.results import UNFINISHED, BackendInfo
 
 MISSING_BACKEND = "no results file for this backend among the inputs"
 MISSING_CASE = "no result for this case in this backend's results (a shard missing?)"
@@ -29,6 +29,15 @@ class Shard:
     platform: str
     machine: str
     exit_status: int = 0
+
+
+#: pytest exit statuses after which a run's cases are partial (UNFINISHED: the placeholder a
+#: run writes before it starts, still there because the run was killed).
+CUT_SHORT = {
+    2: "interrupted",
+    3: "internal error",
+    UNFINISHED: "killed before it wrote its results",
+}
 
 
 @dataclass
@@ -74,9 +83,21 @@ class Column:
         return self.agreeing
 
     @property
+    def partial(self) -> str:
+        """Why this column's results are partial (a run cut short), or ""."""
+        return next(
+            (CUT_SHORT[s.exit_status] for s in self.shards if s.exit_status in CUT_SHORT), ""
+        )
+
+    @property
     def verdict(self) -> str:
         if self.status != "run":
             return f"not run: {self.reason}"
+        if self.partial:
+            return f"PARTIAL RUN ({self.partial}): {self._verdict()}"
+        return self._verdict()
+
+    def _verdict(self) -> str:
         if self.no_database and not sum(self.counts.values()):
             return NO_DATABASE
         if self.checked == 0 and not self.reference_ran and any(self.counts.values()):
