@@ -165,7 +165,9 @@ def test_the_most_reported_difference_comes_first(tmp_path: Path) -> None:
         for n, entry in enumerate([entry_of(late), entry_of(late), entry_of(early)])
     )
     with_ledger = tmp_path / "CATALOG.toml"
-    with_ledger.write_text(CATALOG.read_text("utf-8") + ledger, "utf-8")
+    # The committed ledger (at the end of the file) is replaced by this one.
+    entries_only = CATALOG.read_text("utf-8").split("\n[[report]]", 1)[0]
+    with_ledger.write_text(entries_only + ledger, "utf-8")
     _, texts = build(with_ledger)
     block = stand_in_block(texts["compatibility.md"], "sqlite-memory")
     table = block.split("#### False confidence", 1)[1].split("\n####", 1)[0]
