@@ -81,6 +81,26 @@ def test_the_dsn_is_the_drivers_own(tables):
             assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
 
 
+def test_raw_driver_only():
+    dsn = os.environ["APP_DSN"]
+    if dsn.startswith("postgresql://"):
+        import asyncio
+
+        import asyncpg
+
+        async def query():
+            conn = await asyncpg.connect(dsn)
+            try:
+                return await conn.fetchval("SELECT 41 + 1")
+            finally:
+                await conn.close()
+
+        assert asyncio.run(query()) == 42
+    else:
+        with sqlite3.connect(dsn, uri=dsn.startswith("file:")) as conn:
+            assert conn.execute("SELECT 41 + 1").fetchone() == (42,)
+
+
 def test_pure_python():
     assert sum([1, 2]) == 3
 """
@@ -113,12 +133,14 @@ def test_the_projects_own_engines_run_on_the_backends_database(
         "app.name_longer_than_its_column": too_long,
         "app.async_engine_sees_the_sync_engines_rows": "conforms",
         "app.the_dsn_is_the_drivers_own": "conforms",
+        "app.raw_driver_only": "conforms",
         "app.pure_python": "conforms",
     }, result.stdout.str()
     # Used the database: decided by what the engines did, not by any fixture's name.
     used = {case_id for case_id, case in cases.items() if case["used_database"]}
     assert "app.pure_python" not in used
     assert {"app.sync_insert", "app.async_engine_sees_the_sync_engines_rows"} <= used
+    assert "app.raw_driver_only" in used  # asyncpg's query logger, sqlite3's trace callback
 
 
 def test_each_xdist_worker_gets_a_database_of_its_own(project: UserProject) -> None:

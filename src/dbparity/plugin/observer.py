@@ -69,6 +69,11 @@ class Observer:
             event.remove(Engine, "before_cursor_execute", self._on_statement)
             self._listening = False
 
+    def mark_used(self) -> None:
+        """A raw driver connection to the database did something (see ``raw_drivers``)."""
+        if self.current is not None:
+            self.current.used_database = True
+
     def begin_test(self, anyio: bool = False) -> None:
         self.current = TestUse(anyio=anyio)
 
@@ -103,6 +108,17 @@ class Observer:
         loop = _running_loop()
         if home is not None and loop is not None and loop is not home:
             self.current.foreign_loop = self.current.foreign_loop or _owner(self.current)
+
+
+OBSERVER_KEY = pytest.StashKey[Observer]()
+
+
+def observer_for(config: pytest.Config) -> Observer:
+    """The process's one observer, made by whoever needs it first: the raw drivers are
+    wrapped before the conftests are imported, the run is made later."""
+    if OBSERVER_KEY not in config.stash:
+        config.stash[OBSERVER_KEY] = Observer()
+    return config.stash[OBSERVER_KEY]
 
 
 class ObserverHooks:
@@ -169,7 +185,7 @@ def same_database(url: URL, database: URL) -> bool:
     if url.get_backend_name() != database.get_backend_name():
         return False
     if url.get_backend_name() == "sqlite":
-        return _sqlite_name(url) == _sqlite_name(database)
+        return sqlite_name(url) == sqlite_name(database)
     return (url.database, url.host or url.query.get("host"), url.port) == (
         database.database,
         database.host or database.query.get("host"),
@@ -177,7 +193,7 @@ def same_database(url: URL, database: URL) -> bool:
     )
 
 
-def _sqlite_name(url: URL) -> str:
+def sqlite_name(url: URL) -> str:
     """A SQLite database's file (or shared in-memory name), without URI options."""
     name = url.database or ""
     return name.removeprefix("file:").split("?", 1)[0]

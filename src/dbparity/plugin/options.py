@@ -85,8 +85,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     backend_id = getattr(namespace, "backend", None) or early_config.getini("dbparity_backend")
     if not backend_id:
         return
+    from dbparity.plugin import raw_drivers
+    from dbparity.plugin.observer import observer_for
     from dbparity.plugin.url_mode import export_urls, requested
 
+    early_config.add_cleanup(raw_drivers.install(observer_for(early_config)))
     requests = requested(early_config)
     if requests:
         export_urls(early_config, str(backend_id), requests)

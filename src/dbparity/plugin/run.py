@@ -29,7 +29,7 @@ from dbparity.cases import (
 )
 from dbparity.plugin.checks import SHADOWED_KEY
 from dbparity.plugin.database_use import uses_database
-from dbparity.plugin.observer import Observer
+from dbparity.plugin.observer import observer_for
 from dbparity.plugin.recording import Recorder, worker_count
 from dbparity.provision import (
     NotProvisioned,
@@ -62,7 +62,7 @@ class DbparityRun:
         self.recorder = Recorder(version_axis(config, backend), suite_kind)
         self.exit_status = 0
         self.xdist_checked = False
-        self.observer = Observer()
+        self.observer = observer_for(config)
 
     @property
     def is_worker(self) -> bool:
