@@ -79,7 +79,7 @@ def test_the_report_names_each_differing_test_on_the_right_side(
         "[2/2] sqlite-memory",
         "[2/2] sqlite-memory",
     ]
-    assert "some tests failed in" in progress[1] and "sqlite-memory.log" in progress[3]
+    assert "2 of 5 tests failed in" in progress[1] and "sqlite-memory.log" in progress[3]
     assert "2 tests behave differently on a stand-in" in run.stdout
     lite, pg = project.cases("sqlite-memory"), project.cases("postgres-asyncpg")
     assert project.results("sqlite-memory")["run"]["suite_kind"] == "application"
