@@ -10,9 +10,9 @@ Shape (``format`` is ``dbparity-results/1``)::
       "backend": {"id", "label", "family", "driver", "reference"},
       "run": {"status": "run" | "not-run", "reason", "provisioner", "server_version",
               "server_settings", "driver_versions", "python", "platform", "machine",
-              "started_at", "duration_s", "workers", "exit_status", "suite_kind"},
+              "started_at", "duration_s", "workers", "exit_status", "suite_kind", "shadow"},
       "cases": [{"id", "suite", "name", "title", "outcome", "reason", "duration_s", "nodeid",
-                 "failure", "used_database", "declared"}]
+                 "failure", "used_database", "declared", "statements"}]
     }
 
 ``run.suite_kind`` says what the cases assert: ``conformance`` (dbparity's own suites: each
@@ -20,7 +20,7 @@ case states PostgreSQL's behaviour) or ``application`` (a user's suite: each tes
 the application does). A file without ``run.suite_kind`` or a case's ``used_database`` was
 written by an older dbparity, before user suites were told apart: :func:`from_json` refuses it
 in one line (re-run it) rather than guess. Other fields added later (``exit_status``,
-``failure``, ``declared``) have defaults, so such files still load.
+``failure``, ``declared``, ``statements``, ``run.shadow``) have defaults, so such files still load.
 ``declared`` is the backend file's divergence declaration for the case, whatever the outcome.
 """
 
@@ -81,6 +81,9 @@ class Case:
     used_database: bool = True
     #: The backend file's declaration for this case: {reason, fails, consequence, remedy}.
     declared: dict[str, str | None] | None = None
+    #: Shadow mode: the statements of this test that differ on PostgreSQL, and how many were
+    #: compared (``dbparity.shadow.findings``); None when no shadow ran.
+    statements: dict[str, Any] | None = None
 
 
 @dataclass
@@ -112,6 +115,8 @@ class RunInfo:
     #: Always in a file (a file without it is refused); "" only for a RunInfo built in memory
     #: without a kind, whose merge then takes the other inputs' kind.
     suite_kind: SuiteKind | Literal[""] = ""
+    #: Shadow mode: {"backend", "server_version", "reason"} of the shadow; empty without one.
+    shadow: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

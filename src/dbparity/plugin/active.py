@@ -95,3 +95,7 @@ def activate(config: pytest.Config, backend_id: str) -> None:
     config.pluginmanager.register(ServerWatch(run), "dbparity-server-watch")
     config.pluginmanager.register(ObserverHooks(run.observer), "dbparity-observer")
     config.pluginmanager.register(sys.modules[__name__], "dbparity-active")
+    if config.getoption("dbparity_shadow"):
+        from dbparity.plugin.shadowing import register
+
+        register(config, run, config.getoption("dbparity_shadow"), backends)

@@ -62,6 +62,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="URL mode: export this process's database under the environment variable NAME "
         "before any conftest is imported; FORM is async, sync or dsn (repeatable)",
     )
+    group.addoption(
+        "--dbparity-shadow",
+        default=None,
+        metavar="BACKEND",
+        help="shadow mode: also run every statement sent to the backend's database on this "
+        "PostgreSQL backend (e.g. postgres-asyncpg) and report the statements that differ",
+    )
     parser.addini("dbparity_backend", "default backend id when --backend is not given")
     parser.addini(
         "dbparity_env",

@@ -40,6 +40,8 @@ class Recorder:
         self.started = time.monotonic()
         self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.cases: dict[str, results_format.Case] = {}
+        #: Shadow mode: the shadow's backend and server (``dbparity.plugin.shadowing``).
+        self.shadow: dict[str, str] = {}
 
     def record(self, report: pytest.TestReport) -> None:
         props = case_properties(report)
@@ -111,6 +113,7 @@ class Recorder:
             workers=workers,
             exit_status=exit_status,
             suite_kind=self.suite_kind,
+            shadow=dict(self.shadow),
         )
         return results_format.Results(backend=backend, run=run, cases=list(self.cases.values()))
 

@@ -1,0 +1,126 @@
+"""Comparing rows as Python values, with the rules for values that differ in representation only.
+
+Each rule is a named function with a test of its own (tests/test_shadow_values.py). A rule
+makes two values compare equal only when a user's code could not tell them apart by value; a
+difference a user could see (a timezone, a padded string, a float4's precision) stays one.
+
+- ``float-vs-decimal``: a column that is a float on one side and a Decimal on the other (SQLite
+  computes ``avg()`` and decimal literals in doubles, PostgreSQL in ``numeric``) compares as
+  the nearest double of both;
+- ``bytes-like``: a ``memoryview`` or ``bytearray`` is its bytes;
+- ``bool-vs-int``: ``True``/``False`` against ``1``/``0`` (SQLite has no boolean type: raw SQL
+  comparisons return integers); Python already treats them as equal, this rule says so;
+- ``unordered``: without ORDER BY the rows are a multiset; with ORDER BY, a list;
+- ``limit-without-order``: with LIMIT or OFFSET and no ORDER BY, which rows come back is
+  arbitrary on both sides: only their number is compared.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+Rows = list[tuple[Any, ...]]
+
+RULES = ("float-vs-decimal", "bytes-like", "bool-vs-int", "unordered", "limit-without-order")
+
+
+def bytes_like(value: Any) -> Any:
+    """Rule ``bytes-like``: a buffer is its bytes."""
+    if isinstance(value, (memoryview, bytearray)):
+        return bytes(value)
+    return value
+
+
+def bool_vs_int(value: Any) -> Any:
+    """Rule ``bool-vs-int``: a bool is the integer SQLite would have returned."""
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def float_vs_decimal(value: Any) -> Any:
+    """Rule ``float-vs-decimal`` for one value of a column that is a float on one side and a
+    Decimal on the other: the nearest double (NaN and infinities kept as they are)."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return float(value)
+    return value
+
+
+def _kinds(rows: Rows, index: int) -> set[type]:
+    return {type(row[index]) for row in rows if index < len(row) and row[index] is not None}
+
+
+def normalise(stand_in: Rows, shadow: Rows) -> tuple[Rows, Rows]:
+    """Both sides' rows with every rule applied (the column-wise ones looking at both)."""
+    width = max((len(r) for r in (*stand_in, *shadow)), default=0)
+    as_float = set()
+    for index in range(width):
+        one, other = _kinds(stand_in, index), _kinds(shadow, index)
+        if (float in one and Decimal in other) or (Decimal in one and float in other):
+            as_float.add(index)
+
+    def fix(row: Sequence[Any]) -> tuple[Any, ...]:
+        values = []
+        for index, value in enumerate(row):
+            value = bool_vs_int(bytes_like(value))
+            if index in as_float:
+                value = float_vs_decimal(value)
+            values.append(value)
+        return tuple(values)
+
+    return [fix(r) for r in stand_in], [fix(r) for r in shadow]
+
+
+def rows_differ(stand_in: Rows, shadow: Rows, ordered: bool, limited: bool) -> str:
+    """"" when the rows agree, else what differs: "rows", "row count" or "order"."""
+    if limited and not ordered:  # rule limit-without-order
+        return "" if len(stand_in) == len(shadow) else "row count"
+    left, right = normalise(stand_in, shadow)
+    if ordered:
+        if _same_list(left, right):
+            return ""
+        return "order" if _same_multiset(left, right) else "rows"
+    return "" if _same_multiset(left, right) else "rows"  # rule unordered
+
+
+def _same_list(left: Rows, right: Rows) -> bool:
+    return len(left) == len(right) and all(_same_row(a, b) for a, b in zip(left, right, strict=True))
+
+
+def _same_row(left: tuple[Any, ...], right: tuple[Any, ...]) -> bool:
+    return len(left) == len(right) and all(_same(a, b) for a, b in zip(left, right, strict=True))
+
+
+def _same(left: Any, right: Any) -> bool:
+    if isinstance(left, float) and isinstance(right, float) and math.isnan(left):
+        return math.isnan(right)
+    try:
+        return bool(left == right)
+    except Exception:  # a value whose == raises (an odd type): compare what they print as
+        return repr(left) == repr(right)
+
+
+def _same_multiset(left: Rows, right: Rows) -> bool:
+    if len(left) != len(right):
+        return False
+    try:
+        return Counter(map(_hashable, left)) == Counter(map(_hashable, right))
+    except TypeError:  # unhashable values (JSON documents): compare sorted by their text
+        return _same_list(sorted(left, key=repr), sorted(right, key=repr))
+
+
+def _hashable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(_freeze(v) for v in row)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(k), _freeze(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return ("seq", tuple(_freeze(v) for v in value))
+    hash(value)
+    return value
