@@ -10,6 +10,10 @@ difference a user could see (a timezone, a padded string, a float4's precision) 
 - ``bytes-like``: a ``memoryview`` or ``bytearray`` is its bytes;
 - ``bool-vs-int``: ``True``/``False`` against ``1``/``0`` (SQLite has no boolean type: raw SQL
   comparisons return integers); Python already treats them as equal, this rule says so;
+- ``clock-reading``: two datetimes of the same kind (both naive or both aware) within
+  ``CLOCK_TOLERANCE`` of each other and of the wall clock are the same reading of the clock
+  (``now()``, ``CURRENT_TIMESTAMP`` or a Python default evaluated a moment apart); a naive value
+  against an aware one stays a difference;
 - ``unordered``: without ORDER BY the rows are a multiset; with ORDER BY, a list;
 - ``limit-without-order``: with LIMIT or OFFSET and no ORDER BY, which rows come back is
   arbitrary on both sides: only their number is compared.
@@ -20,12 +24,22 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 Rows = list[tuple[Any, ...]]
 
-RULES = ("float-vs-decimal", "bytes-like", "bool-vs-int", "unordered", "limit-without-order")
+RULES = (
+    "float-vs-decimal",
+    "bytes-like",
+    "bool-vs-int",
+    "clock-reading",
+    "unordered",
+    "limit-without-order",
+)
+#: How far apart two readings of the clock may be (a slow test, a loaded machine).
+CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 def bytes_like(value: Any) -> Any:
@@ -48,6 +62,24 @@ def float_vs_decimal(value: Any) -> Any:
     if isinstance(value, Decimal) and value.is_finite():
         return float(value)
     return value
+
+
+def clock_reading(left: Any, right: Any, now: datetime | None = None) -> bool:
+    """Rule ``clock-reading``: whether two datetimes are one reading of the clock."""
+    if not (isinstance(left, datetime) and isinstance(right, datetime)):
+        return False
+    if (left.tzinfo is None) != (right.tzinfo is None):
+        return False
+    near: list[datetime]
+    if now is not None:
+        near = [now]
+    elif left.tzinfo is None:  # naive: SQLite's CURRENT_TIMESTAMP is UTC, a default local
+        near = [datetime.now(UTC).replace(tzinfo=None), datetime.now()]
+    else:
+        near = [datetime.now(UTC)]
+    if abs(left - right) > CLOCK_TOLERANCE:
+        return False
+    return any(abs(left - n) <= CLOCK_TOLERANCE for n in near)
 
 
 def _kinds(rows: Rows, index: int) -> set[type]:
@@ -98,6 +130,8 @@ def _same_row(left: tuple[Any, ...], right: tuple[Any, ...]) -> bool:
 def _same(left: Any, right: Any) -> bool:
     if isinstance(left, float) and isinstance(right, float) and math.isnan(left):
         return math.isnan(right)
+    if clock_reading(left, right):
+        return True
     try:
         return bool(left == right)
     except Exception:  # a value whose == raises (an odd type): compare what they print as
@@ -108,9 +142,20 @@ def _same_multiset(left: Rows, right: Rows) -> bool:
     if len(left) != len(right):
         return False
     try:
-        return Counter(map(_hashable, left)) == Counter(map(_hashable, right))
+        if Counter(map(_hashable, left)) == Counter(map(_hashable, right)):
+            return True
     except TypeError:  # unhashable values (JSON documents): compare sorted by their text
-        return _same_list(sorted(left, key=repr), sorted(right, key=repr))
+        pass
+    if not any(isinstance(v, (datetime, dict, list)) for row in left for v in row):
+        return False
+    # values equal only by a rule (a clock reading) or unhashable: pair each row with one
+    remaining = list(right)
+    for row in left:
+        match = next((i for i, other in enumerate(remaining) if _same_row(row, other)), None)
+        if match is None:
+            return False
+        remaining.pop(match)
+    return True
 
 
 def _hashable(row: tuple[Any, ...]) -> tuple[Any, ...]:
