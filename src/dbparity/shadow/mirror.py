@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import Pool
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import Insert, Update
@@ -143,6 +144,8 @@ class Mirror:
         if pending is None or statement is None:
             return
         element, multiparams, params = pending
+        if not isinstance(exception_context.sqlalchemy_exception, DBAPIError):
+            return  # not the database's answer (MissingGreenlet, a bad argument): not run
         key = self._key(conn)
         if key is None or not mirrored_text(statement):
             return

@@ -103,6 +103,8 @@ class ShadowSide:
             # construct such as sqlite.insert().on_conflict_do_nothing()): not compared
             test.not_compared += 1
             test.not_compared_reason = test.not_compared_reason or error_of(exc)["message"]
+            if info.write:  # its effect is missing on the shadow: compare no further
+                test.desynchronised_at = test.compared
             return
         test.compared += 1
         found = compare(
