@@ -83,6 +83,8 @@ def _cell(cell: Cell) -> dict[str, Any]:
         data["failure"] = cell.failure
     if cell.declared:
         data["declared"] = cell.declared
+    if cell.statements:
+        data["statements"] = cell.statements
     if cell.claims:
         data["claims"] = [asdict(claim) for claim in cell.claims]
     return data

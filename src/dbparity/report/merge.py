@@ -198,6 +198,7 @@ def _merge_column(
                 declared=sample.declared,
             )
         cells[case_id].used_database = any(c.used_database for _, c in said)
+        cells[case_id].statements = next((c.statements for _, c in said if c.statements), None)
         meta[case_id] = min((c for _, c in said), key=lambda c: (not c.title, c.title, c.suite))
     return column, cells, meta
 

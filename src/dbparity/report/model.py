@@ -5,6 +5,7 @@ read by every renderer."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from dbparity.report import verdicts
 from dbparity.report.outcomes import FAILING, CellOutcome
@@ -146,6 +147,8 @@ class Cell:
     difference: verdicts.Difference | None = None
     #: A declaration in a user's suite whose difference no longer shows.
     stale: bool = False
+    #: Shadow mode: the case's statements compared on PostgreSQL (dbparity.shadow.findings).
+    statements: dict[str, Any] | None = None
 
 
 @dataclass

@@ -32,11 +32,12 @@ def extra_sections(
     merged: Merged, speed: SpeedReport | None, backends_dir: Path | None = None
 ) -> list[Section]:
     """Add a section here (one call, one module of its own per section)."""
-    from dbparity.report import answer, standins, versions
+    from dbparity.report import answer, standins, statements, versions
 
     found = [
         answer.section(merged, speed, backends_dir),
         standins.standins_section(merged, speed, backends_dir),
         versions.section(merged),
+        statements.section(merged),
     ]
     return [s for s in found if s is not None]
