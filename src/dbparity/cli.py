@@ -91,7 +91,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     requested = [b for part in args.backends for b in part.split(",") if b]
     try:
-        runs = run_matrix(requested, args.output, args.pytest_args, args.backends_dir, args.env)
+        runs = run_matrix(
+            requested, args.output, args.pytest_args, args.backends_dir, args.env, args.shadow
+        )
         files = [run.results for run in runs if run.wrote_results]
         if not files:
             print("dbparity run: no backend wrote results; see the logs above", file=sys.stderr)
@@ -163,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help=cmd_run.__doc__,
-        usage="dbparity run [--env NAME=FORM ...] [--backends ID,...] [-o DIR] [-- PYTEST ARGS]",
+        usage="dbparity run [--env NAME=FORM ...] [--shadow [BACKEND]] [--backends ID,...] "
+        "[-o DIR] [-- PYTEST ARGS]",
     )
     run.add_argument(
         "--env",
@@ -172,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=FORM",
         help="URL mode: export each backend's database under NAME before your conftest is "
         "imported; FORM is async, sync or dsn (repeatable). Your fixtures do the rest",
+    )
+    run.add_argument(
+        "--shadow",
+        nargs="?",
+        const="postgres-asyncpg",
+        default=None,
+        metavar="BACKEND",
+        help="shadow mode on every stand-in: each statement also runs on this PostgreSQL "
+        "backend (default postgres-asyncpg); the report lists the statements that differ",
     )
     run.add_argument(
         "--backends",

@@ -77,8 +77,10 @@ def run_backend(
     pytest_args: Sequence[str],
     backends_dir: Path | None,
     env: Sequence[str] = (),
+    shadow: str | None = None,
 ) -> BackendRun:
-    """pytest on one backend, in this directory, output into ``<out>/<id>.log``."""
+    """pytest on one backend, in this directory, output into ``<out>/<id>.log``; a stand-in
+    with ``shadow`` runs in shadow mode (every statement also on that PostgreSQL backend)."""
     results = out_dir / f"{backend.id}.json"
     log = out_dir / f"{backend.id}.log"
     argv = [
@@ -89,6 +91,7 @@ def run_backend(
         f"--dbparity-results={results}",
         *([f"--dbparity-backends={backends_dir}"] if backends_dir else []),
         *[f"--dbparity-env={request}" for request in env],
+        *([f"--dbparity-shadow={shadow}"] if shadow and is_stand_in(backend) else []),
         *pytest_args,
     ]
     started, wall = time.time(), time.monotonic()
@@ -97,12 +100,18 @@ def run_backend(
     return BackendRun(backend.id, status, time.monotonic() - wall, results, log, started)
 
 
+def is_stand_in(backend: Backend) -> bool:
+    """Not a PostgreSQL server: what shadow mode compares with one."""
+    return backend.family != "postgresql" or backend.provision == "pglite"
+
+
 def run_matrix(
     requested: Sequence[str],
     out_dir: Path,
     pytest_args: Sequence[str],
     backends_dir: Path | None = None,
     env: Sequence[str] = (),
+    shadow: str | None = None,
 ) -> list[BackendRun]:
     """Run every chosen backend in turn, printing one progress line per backend."""
     chosen = choose(requested, backends_dir, url_mode=bool(env))
@@ -112,7 +121,7 @@ def run_matrix(
     runs = []
     for index, backend in enumerate(chosen, 1):
         print(f"[{index}/{len(chosen)}] {backend.id}: running pytest ...", flush=True)
-        done = run_backend(backend, out_dir, pytest_args, backends_dir, env)
+        done = run_backend(backend, out_dir, pytest_args, backends_dir, env, shadow)
         said = describe(done)
         session = _session_seconds(done)
         timing = f"{done.seconds:.1f} s" + (

@@ -82,11 +82,15 @@ def _result(side: dict[str, Any]) -> str:
         count = side.get("row_count", len(side["rows"]))
         shown = ", ".join("(" + ", ".join(row) + ")" for row in side["rows"])
         more = f" (first {len(side['rows'])} shown)" if count > len(side["rows"]) else ""
-        parts.append(f"{count} row{'s' if count != 1 else ''}{more}: {shown}" if count else "no rows")
+        parts.append(
+            f"{count} row{'s' if count != 1 else ''}{more}: {shown}" if count else "no rows"
+        )
     if "rowcount" in side:
         parts.append(f"{side['rowcount']} rows changed")
     if "generated_keys" in side:
-        parts.append("generated key " + ", ".join("(" + ", ".join(k) + ")" for k in side["generated_keys"]))
+        parts.append(
+            "generated key " + ", ".join("(" + ", ".join(k) + ")" for k in side["generated_keys"])
+        )
     return "; ".join(parts) or "no rows"
 
 

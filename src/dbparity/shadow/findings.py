@@ -51,7 +51,9 @@ class TestShadow:
     def desynchronised(self) -> bool:
         return self.desynchronised_at is not None
 
-    def add(self, info: StatementInfo, stand_in: Outcome, shadow: Outcome, diff: Difference) -> None:
+    def add(
+        self, info: StatementInfo, stand_in: Outcome, shadow: Outcome, diff: Difference
+    ) -> None:
         if diff.desynchronises and self.desynchronised_at is None:
             self.desynchronised_at = self.compared
         if len(self.differences) >= MAX_DIFFERENCES:

@@ -182,11 +182,13 @@ class Mirror:
         context: Any,
     ) -> None:
         given = list(multiparams) if multiparams else (params or None)
+        shadow_element: str | ClauseElement
         if isinstance(element, str):
             converted = driver_sql(element, given, conn.dialect.paramstyle, self.shadow_paramstyle)
             if converted is None:
-                self._not_compared(key, "a driver-level statement in a parameter style the "
-                                   "shadow cannot convert")
+                self._not_compared(
+                    key, "a driver-level statement in a parameter style the shadow cannot convert"
+                )
                 return
             shadow_element, shadow_params = converted
         elif isinstance(element, ClauseElement):

@@ -95,9 +95,7 @@ def _buffer_rows(result: CursorResult[Any]) -> Rows | None:
         raw = list(strategy._rowbuffer)
     elif type(strategy) is CursorFetchStrategy and result.cursor is not None:
         raw = list(result.cursor.fetchall())
-        result.cursor_strategy = FullyBufferedCursorFetchStrategy(
-            result.cursor, initial_buffer=raw
-        )
+        result.cursor_strategy = FullyBufferedCursorFetchStrategy(result.cursor, initial_buffer=raw)
     else:  # a server-side cursor (yield_per, stream_results): reading it would take the rows
         return None
     return _processed(result, raw)
@@ -164,12 +162,15 @@ def compare(
         if shadow.error is not None:  # PostgreSQL raises what the stand-in accepted
             return Difference("error", "false-confidence", desynchronises=True)
         return Difference("error", "false-alarm", desynchronises=write)
-    if stand_in.rowcount is not None and shadow.rowcount is not None:
-        if stand_in.rowcount >= 0 and shadow.rowcount >= 0 and stand_in.rowcount != shadow.rowcount:
-            return Difference("rowcount", "silent-drift", desynchronises=write)
-    if stand_in.keys is not None and shadow.keys is not None:
-        if rows_differ(stand_in.keys, shadow.keys, ordered=True, limited=False):
-            return Difference("generated key", "silent-drift", desynchronises=True)
+    left, right = stand_in.rowcount, shadow.rowcount
+    if left is not None and right is not None and min(left, right) >= 0 and left != right:
+        return Difference("rowcount", "silent-drift", desynchronises=write)
+    if (
+        stand_in.keys is not None
+        and shadow.keys is not None
+        and rows_differ(stand_in.keys, shadow.keys, ordered=True, limited=False)
+    ):
+        return Difference("generated key", "silent-drift", desynchronises=True)
     if stand_in.rows is not None and shadow.rows is not None:
         what = rows_differ(stand_in.rows, shadow.rows, ordered=ordered, limited=limited)
         if what:

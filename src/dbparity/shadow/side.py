@@ -3,6 +3,7 @@ connection, the statements run and compared, and the state reset between tests."
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sqlalchemy import MetaData
@@ -135,10 +136,8 @@ class ShadowSide:
 
     async def close(self) -> None:
         for conn in [*self._connections.values(), *self._free]:
-            try:
+            with contextlib.suppress(SQLAlchemyError):
                 await conn.close()
-            except SQLAlchemyError:
-                pass
         self._connections.clear()
         self._free.clear()
         await self.engine.dispose()

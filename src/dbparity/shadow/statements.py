@@ -94,9 +94,9 @@ def _strip_subqueries(text: str) -> str:
     return "".join(out)
 
 
-def driver_sql(statement: str, params: Any, source_style: str, target_style: str) -> tuple[
-    str, Any
-] | None:
+def driver_sql(
+    statement: str, params: Any, source_style: str, target_style: str
+) -> tuple[str, Any] | None:
     """A driver-level statement (``exec_driver_sql``) in the shadow driver's parameter style,
     or None when it cannot be converted faithfully. Quoted text is never touched."""
     if not params:
@@ -112,7 +112,8 @@ def driver_sql(statement: str, params: Any, source_style: str, target_style: str
         return _outside_quotes(_escape_percent(statement, target_style), r"\?", place), params
     if source_style == "named" and target_style == "pyformat":
         converted = _outside_quotes(
-            _escape_percent(statement, target_style), r"(?<!:):([A-Za-z_]\w*)",
+            _escape_percent(statement, target_style),
+            r"(?<!:):([A-Za-z_]\w*)",
             lambda m: f"%({m[1:]})s",
         )
         return converted, params
@@ -188,9 +189,12 @@ def _library(path: str) -> bool:
     known = _library_cache.get(path)
     if known is None:
         parts = set(Path(path).parts)
-        known = path.startswith("<") or any(name in parts for name in _LIBRARIES) or any(
-            part.startswith(f"{name}.") for part in parts for name in ("sqlite3",)
-        ) or Path(path).parent == Path(re.__file__).parent
+        known = (
+            path.startswith("<")
+            or any(name in parts for name in _LIBRARIES)
+            or any(part.startswith(f"{name}.") for part in parts for name in ("sqlite3",))
+            or Path(path).parent == Path(re.__file__).parent
+        )
         _library_cache[path] = known
     return known
 

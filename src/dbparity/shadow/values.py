@@ -108,7 +108,7 @@ def normalise(stand_in: Rows, shadow: Rows) -> tuple[Rows, Rows]:
 
 
 def rows_differ(stand_in: Rows, shadow: Rows, ordered: bool, limited: bool) -> str:
-    """"" when the rows agree, else what differs: "rows", "row count" or "order"."""
+    """ "" when the rows agree, else what differs: "rows", "row count" or "order"."""
     if limited and not ordered:  # rule limit-without-order
         return "" if len(stand_in) == len(shadow) else "row count"
     left, right = normalise(stand_in, shadow)
@@ -120,7 +120,9 @@ def rows_differ(stand_in: Rows, shadow: Rows, ordered: bool, limited: bool) -> s
 
 
 def _same_list(left: Rows, right: Rows) -> bool:
-    return len(left) == len(right) and all(_same_row(a, b) for a, b in zip(left, right, strict=True))
+    return len(left) == len(right) and all(
+        _same_row(a, b) for a, b in zip(left, right, strict=True)
+    )
 
 
 def _same_row(left: tuple[Any, ...], right: tuple[Any, ...]) -> bool:
