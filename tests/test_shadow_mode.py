@@ -242,3 +242,6 @@ def test_dbparity_run_shadow_shadows_each_stand_in(pytester: pytest.Pytester) ->
     assert results["run"]["shadow"]["backend"] == "postgres-asyncpg", done.stdout + done.stderr
     found = {c["id"]: c["statements"] for c in results["cases"]}
     assert found["app.like_matches_more_on_sqlite"]["differences"][0]["what"] == "rows"
+    report = (project.path / "out" / "report" / "compatibility.md").read_text("utf-8")
+    assert "Statements that differ on PostgreSQL" in report
+    assert "like_matches_more_on_sqlite" in report.split("Statements that differ on PostgreSQL")[1]

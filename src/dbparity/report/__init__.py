@@ -106,8 +106,12 @@ def write_reports(
 
     ``summary.md`` is the compact summary (for ``$GITHUB_STEP_SUMMARY``); ``speed_html`` is
     trusted HTML for the speed section of ``index.html``."""
+    from dbparity.report import statements
+
     merged = merge(inputs, expected)
-    return merged, write_texts(_texts(merged, speed_html), out_dir)
+    # A user's suite (dbparity run): of the extra sections, only what its own runs measured.
+    found = statements.section(merged)
+    return merged, write_texts(_texts(merged, speed_html, [found] if found else []), out_dir)
 
 
 def write_texts(texts: dict[str, str], out_dir: Path) -> list[Path]:
