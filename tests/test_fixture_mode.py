@@ -70,22 +70,49 @@ def test_sync_fixtures_isolate_like_the_async_ones(pytester: pytest.Pytester, ba
     assert used == set(outcomes) - {"sync.pure"}
 
 
-def test_the_session_is_sqlmodels_when_sqlmodel_is_installed(pytester: pytest.Pytester) -> None:
+def test_the_session_is_sqlmodels_when_the_schema_is(pytester: pytest.Pytester) -> None:
+    """SQLModel's session (with .exec()) for a SQLModel schema; SQLAlchemy's otherwise, whose
+    execute() SQLModel's would flag as deprecated in every test of a plain SQLAlchemy suite."""
     pytest.importorskip("sqlmodel")
     project = UserProject(pytester)
     project.write(
         "test_models.py",
         """
-        from sqlmodel import select
+        import pytest
+        from sqlalchemy import text
+        from sqlmodel import Field, SQLModel, select
 
-        from conftest import items
+
+        class Hero(SQLModel, table=True):
+            id: int | None = Field(default=None, primary_key=True)
+            name: str
+
+
+        @pytest.fixture(scope="session")
+        def dbparity_metadata():
+            return SQLModel
 
 
         async def test_exec(session):
-            assert (await session.exec(select(items.c.id))).all() == []
+            session.add(Hero(name="Deadpond"))
+            await session.commit()
+            assert [h.name for h in (await session.exec(select(Hero))).all()] == ["Deadpond"]
         """,
     )
-    result = project.run_on("sqlite-memory")
+    project.write(
+        "plain/test_plain.py",
+        """
+        from sqlalchemy import text
+
+
+        async def test_execute(session):
+            assert not hasattr(session, "exec")
+            assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+        """,
+    )
+    result = project.run_on("sqlite-memory", "test_models.py", "-W", "error::DeprecationWarning")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result = project.run_on("sqlite-memory", "plain", "-W", "error::DeprecationWarning")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
 
 

@@ -127,14 +127,22 @@ async def connection(
 
 
 @pytest.fixture(scope="session")
-def dbparity_session_class() -> type[AsyncSession]:
-    """The class of the ``session`` fixture: SQLModel's ``AsyncSession`` (with ``.exec()``)
-    when SQLModel is installed, else SQLAlchemy's. Override it to choose another subclass."""
+def dbparity_session_class(dbparity_metadata: object) -> type[AsyncSession]:
+    """The class of the ``session`` fixture: SQLModel's ``AsyncSession`` (with ``.exec()``) when
+    the schema is SQLModel's (``dbparity_metadata`` gives ``SQLModel`` or its metadata), else
+    SQLAlchemy's, whose ``execute()`` SQLModel's would flag as deprecated. Override it to
+    choose another subclass."""
+    given = (
+        dbparity_metadata if isinstance(dbparity_metadata, list | tuple) else [dbparity_metadata]
+    )
     try:
+        from sqlmodel import SQLModel
         from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelAsyncSession
     except ImportError:
         return AsyncSession
-    return SQLModelAsyncSession
+    if any(item is SQLModel or item is SQLModel.metadata for item in given):
+        return SQLModelAsyncSession
+    return AsyncSession
 
 
 @pytest_asyncio.fixture(loop_scope="session")
