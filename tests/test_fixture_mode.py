@@ -175,3 +175,30 @@ def test_an_anyio_database_test_stops_with_one_line_naming_anyio(
     errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
     assert len(errors) == 1, result.stderr.str()
     assert "anyio's own loop" in errors[0] and "URL mode" in errors[0]
+
+
+def test_a_skipped_database_test_is_not_applicable_not_without_the_database(
+    pytester: pytest.Pytester,
+) -> None:
+    """The observer saw nothing of a test that skipped itself before its first statement; a
+    skip says nothing of the database, so the case stays what collection saw."""
+    project = UserProject(pytester)
+    project.write(
+        "test_skips.py",
+        """
+        import pytest
+
+
+        async def test_needs_a_server(session):
+            pytest.skip("no server process here")
+
+
+        def test_pure():
+            pytest.skip("nothing to do")
+        """,
+    )
+    project.run_on("sqlite-memory")
+    cases = project.cases("sqlite-memory")
+    assert cases["skips.needs_a_server"]["outcome"] == "not-applicable"
+    assert cases["skips.needs_a_server"]["used_database"] is True
+    assert cases["skips.pure"]["used_database"] is False

@@ -70,12 +70,17 @@ class Recorder:
             )
             self.cases[report.nodeid] = case
         observed = observed_use(report)
-        if observed is not None:  # the observer's word (so far in the test) replaces the guess
+        skipped = (found or (case.outcome,))[0] == "not-applicable"
+        if observed is not None and not skipped:
+            # The observer's word (so far in the test) replaces collection's guess; a skipped
+            # case keeps the guess: a skip says nothing of the database.
             case.used_database = observed
         case.duration_s = round(case.duration_s + report.duration, 6)
         if found is None:
             return
         outcome, reason = found
+        if outcome == "not-applicable":
+            case.used_database = bool(props.get("used_database", True))
         failure = _failure(report)
         if failure is not None and outcome != "conforms":
             case.failure = failure
