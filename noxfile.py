@@ -51,6 +51,12 @@ POSTGRES_BACKENDS = [str(b["id"]) for b in BACKENDS if b["provision"] == "postgr
 #: reference column is the plain conformance run (here Debian's 15 as a local cluster), so it is
 #: not repeated here. The GitHub workflow's matrix is planned from these same sessions.
 POSTGRES_AXIS = {"13": "container", "16": "embedded", "17": "container", "18": "embedded"}
+#: Shadow mode's cost (results/bench-shadow.json): the conformance suites on sqlite-memory
+#: without and with a PostgreSQL shadow. Short mode: three suite files, one round each.
+SHADOW_BENCH_SUITE = {
+    "short": ["suites/test_filters.py", "suites/test_text.py", "suites/test_json.py"],
+    "full": ["suites", "--ignore=suites/bench"],
+}
 
 
 def _install(session: nox.Session, *extras: str, groups: tuple[str, ...] = ()) -> None:
@@ -150,11 +156,13 @@ def versions(session: nox.Session, backend: str, version: str) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks on every backend, one after another in this one session (so the
-    report's ratios come from one machine in one run): results/bench-<backend>.json each.
+    report's ratios come from one machine in one run): results/bench-<backend>.json each; then
+    shadow mode's cost (the suites on sqlite-memory without and with the shadow, back to back):
+    results/bench-shadow.json.
 
     Short rounds by default (the plain ``nox`` run); ``DBPARITY_BENCH_MODE=full nox -s bench``
     for full ones. Never under xdist: pytest-benchmark turns itself off there."""
-    _install(session, "bench", "server")
+    _install(session, "bench", "suites", "server")  # suites: the shadow's cost runs them
     RESULTS.mkdir(exist_ok=True)
     _run_bench(session, RESULTS, os.environ.get("DBPARITY_BENCH_MODE", "short"))
 
@@ -177,6 +185,15 @@ def _run_bench(session: nox.Session, folder: Path, mode: str) -> None:
             *session.posargs,
             env={"DBPARITY_BENCH_MODE": mode},
         )
+    session.run(
+        "python",
+        "-m",
+        "dbparity.shadow_bench",
+        f"--output={folder / 'bench-shadow.json'}",
+        f"--mode={mode}",
+        "--",
+        *SHADOW_BENCH_SUITE[mode],
+    )
 
 
 @nox.session(tags=["versions"])

@@ -1,13 +1,13 @@
 """Building the speed report from benchmark runs: rows per benchmark, ratios to the reference
 only between files from one machine, and the per-backend summaries (isolation strategies,
-fixture overhead, calibration)."""
+fixture overhead, calibration), plus shadow mode's cost when its file is among the inputs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from dbparity.report.speed.inputs import load_bench_file, session_time
+from dbparity.report.speed.inputs import load_speed_input, session_time
 from dbparity.report.speed.model import (
     BARE_SAVEPOINT_KEY,
     CALIBRATION_GROUP,
@@ -24,6 +24,7 @@ from dbparity.report.speed.model import (
     OverheadCheck,
     Row,
     SessionTime,
+    ShadowCost,
     SpeedInputError,
     SpeedReport,
     StrategyCosts,
@@ -36,13 +37,23 @@ def build_speed_report(
     reference: str = REFERENCE,
 ) -> SpeedReport:
     """Read the files and build the report (a pure function of their contents)."""
-    runs = [load_bench_file(Path(p)) for p in bench_files]
+    inputs = [load_speed_input(Path(p)) for p in bench_files]
+    runs = [i for i in inputs if isinstance(i, BenchRun)]
+    costs = [i for i in inputs if isinstance(i, ShadowCost)]
+    if len(costs) > 1:
+        raise SpeedInputError(
+            f"{costs[1].source}: a second shadow-cost file (after {costs[0].source}); "
+            "pass one bench-shadow.json"
+        )
     sessions = [session_time(Path(p)) for p in results_files]
-    return speed_report_from_runs(runs, sessions, reference)
+    return speed_report_from_runs(runs, sessions, reference, costs[0] if costs else None)
 
 
 def speed_report_from_runs(
-    runs: list[BenchRun], sessions: list[SessionTime], reference: str = REFERENCE
+    runs: list[BenchRun],
+    sessions: list[SessionTime],
+    reference: str = REFERENCE,
+    shadow_cost: ShadowCost | None = None,
 ) -> SpeedReport:
     seen: dict[str, str] = {}
     for run in runs:
@@ -94,6 +105,7 @@ def speed_report_from_runs(
             if LOOP_RUNNER_KEY in r.groups.get(CALIBRATION_GROUP, {})
         },
         sessions=sorted(sessions, key=lambda s: (s.backend != reference, s.backend, s.source)),
+        shadow_cost=shadow_cost,
     )
 
 

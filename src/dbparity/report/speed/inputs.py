@@ -1,5 +1,6 @@
 """Reading the speed report's inputs: pytest-benchmark JSON files written by the dbparity
-bench suites, and conformance results files (for each session's wall time). Each refusal is a
+bench suites, shadow mode's cost (``bench-shadow.json``, written by ``dbparity.shadow_bench``),
+and conformance results files (for each session's wall time). Each refusal is a
 :class:`SpeedInputError` naming the file and what to do."""
 
 from __future__ import annotations
@@ -9,18 +10,103 @@ from pathlib import Path
 from typing import Any
 
 from dbparity import results as results_format
-from dbparity.report.speed.model import BenchRun, Machine, Measurement, SessionTime, SpeedInputError
+from dbparity.report.speed.model import (
+    BenchRun,
+    Machine,
+    Measurement,
+    SessionTime,
+    ShadowCost,
+    ShadowRun,
+    SpeedInputError,
+)
+from dbparity.shadow_bench import FORMAT as SHADOW_FORMAT
+from dbparity.shadow_bench import SIDES
+
+#: The name the ``bench`` session gives shadow mode's cost, among the bench-*.json files.
+SHADOW_COST_NAME = "bench-shadow.json"
 
 
-def load_bench_file(path: Path) -> BenchRun:
-    """Read one pytest-benchmark JSON written by the dbparity bench suites."""
+def _read_json(path: Path) -> Any:
     try:
-        raw = json.loads(Path(path).read_text("utf-8"))
+        return json.loads(Path(path).read_text("utf-8"))
     except FileNotFoundError:
         raise SpeedInputError(f"{path}: no such benchmark file; run `nox -s bench`") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SpeedInputError(f"{path}: not valid JSON ({exc}); is it truncated?") from None
+
+
+def load_bench_file(path: Path) -> BenchRun:
+    """Read one pytest-benchmark JSON written by the dbparity bench suites."""
+    return bench_run_from_json(_read_json(path), str(path))
+
+
+def load_speed_input(path: Path) -> BenchRun | ShadowCost:
+    """A benchmark file or shadow mode's cost: told by its name or its ``format``."""
+    raw = _read_json(path)
+    if Path(path).name == SHADOW_COST_NAME or (
+        isinstance(raw, dict) and raw.get("format") == SHADOW_FORMAT
+    ):
+        return shadow_cost_from_json(raw, str(path))
     return bench_run_from_json(raw, str(path))
+
+
+def shadow_cost_from_json(raw: Any, source: str) -> ShadowCost:
+    """Validate ``bench-shadow.json``: every field the report shows, with its type."""
+
+    def refuse(what: str) -> SpeedInputError:
+        return SpeedInputError(
+            f"{source}: not a usable shadow-cost file ({what}); write it again with "
+            "`nox -s bench` (python -m dbparity.shadow_bench)"
+        )
+
+    if not isinstance(raw, dict) or raw.get("format") != SHADOW_FORMAT:
+        found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
+        raise refuse(f"format {found!r}, expected {SHADOW_FORMAT!r}")
+    for key in ("mode", "backend", "shadow", "shadow_server"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise refuse(f"{key!r} is not a non-empty string")
+    if not isinstance(raw.get("cpus"), int):
+        raise refuse("'cpus' is not a number of CPUs")
+    commands = raw.get("commands")
+    if not isinstance(commands, dict) or any(
+        not isinstance(commands.get(side), str) for side in SIDES
+    ):
+        raise refuse(f"'commands' does not give a command for each of {', '.join(SIDES)}")
+    if not isinstance(raw.get("runs"), list):
+        raise refuse("no 'runs' list")
+    runs = []
+    for index, entry in enumerate(raw["runs"]):
+        try:
+            duration = entry["duration_s"]
+            load = entry.get("load", [])
+            if (
+                entry["side"] not in SIDES
+                or not isinstance(duration, int | float)
+                or isinstance(duration, bool)
+                or duration <= 0
+                or not isinstance(entry["machine"], str)
+                or not all(isinstance(x, int | float) for x in load)
+            ):
+                raise ValueError
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise refuse(
+                f"run {index} needs a side ({' or '.join(SIDES)}), a positive duration_s, "
+                "a machine and load numbers"
+            ) from None
+        runs.append(ShadowRun(entry["side"], float(duration), entry["machine"], tuple(load)))
+    missing = [side for side in SIDES if not any(r.side == side for r in runs)]
+    if missing:
+        raise refuse(f"no {' or '.join(missing)} run")
+    return ShadowCost(
+        source=Path(source).name,  # the name, so reports do not depend on the folder
+        mode=raw["mode"],
+        backend=raw["backend"],
+        shadow=raw["shadow"],
+        shadow_server=raw["shadow_server"],
+        cpus=raw["cpus"],
+        commands={side: commands[side] for side in SIDES},
+        runs=tuple(runs),
+    )
 
 
 def bench_run_from_json(raw: Any, source: str) -> BenchRun:

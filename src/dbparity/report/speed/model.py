@@ -4,6 +4,7 @@ them)."""
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 
 REFERENCE = "postgres-asyncpg"
@@ -20,6 +21,7 @@ ROLLBACK_FIXTURE_KEY = "test_rollback_fixture"
 BARE_SAVEPOINT_KEY = "test_bare_savepoint"
 LOOP_RUNNER_KEY = "test_loop_runner"
 OVERHEAD_TARGET = 3.0  # the rollback fixture may cost at most this many bare round trips
+SHADOW_TARGET = 2.0  # a suite with the shadow may take at most this many times the stand-in's
 
 # machine_info fields that change timings. Not 'release' or 'processor' strings that differ
 # between identical hosts: the host, its CPU model and count, and the interpreter.
@@ -135,6 +137,63 @@ class SessionTime:
     source: str
 
 
+@dataclass(frozen=True)
+class ShadowRun:
+    """One pytest session of the shadow-cost measurement (``bench-shadow.json``)."""
+
+    side: str  # "alone" or "shadow"
+    duration_s: float  # the session's results file's run.duration_s
+    machine: str  # the results file's machine fingerprint
+    load: tuple[float, ...]  # one-minute load average before and after
+
+
+@dataclass(frozen=True)
+class ShadowCost:
+    """Shadow mode's cost: one suite on a stand-in without and with the shadow, back to back.
+
+    The ratio is only given when every run comes from one machine (the measurement runs both
+    sides in one session, so only a hand-made file can mix machines)."""
+
+    source: str
+    mode: str
+    backend: str
+    shadow: str
+    shadow_server: str
+    cpus: int
+    commands: dict[str, str]
+    runs: tuple[ShadowRun, ...]
+
+    def median(self, side: str) -> float:
+        return statistics.median(r.duration_s for r in self.runs if r.side == side)
+
+    @property
+    def alone_s(self) -> float:
+        return self.median("alone")
+
+    @property
+    def shadow_s(self) -> float:
+        return self.median("shadow")
+
+    @property
+    def machines(self) -> list[str]:
+        return list(dict.fromkeys(r.machine for r in self.runs))
+
+    @property
+    def ratio(self) -> float | None:
+        """With the shadow over alone; None when the runs come from different machines."""
+        if len(self.machines) != 1 or not self.machines[0]:
+            return None
+        return self.shadow_s / self.alone_s
+
+    @property
+    def rounds(self) -> int:
+        return sum(1 for r in self.runs if r.side == "alone")
+
+    @property
+    def busy(self) -> bool:
+        return self.cpus > 0 and any(x > self.cpus for r in self.runs for x in r.load)
+
+
 @dataclass
 class SpeedReport:
     runs: list[BenchRun]
@@ -146,6 +205,7 @@ class SpeedReport:
     overhead: list[OverheadCheck]
     calibration: dict[str, Measurement]  # backend -> the loop runner's no-op
     sessions: list[SessionTime] = field(default_factory=list)
+    shadow_cost: ShadowCost | None = None  # from bench-shadow.json, when given
 
     @property
     def backends(self) -> list[str]:

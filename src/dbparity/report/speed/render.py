@@ -11,8 +11,10 @@ from dbparity.report.speed.charts import bar_chart
 from dbparity.report.speed.model import (
     GROUP_TITLES,
     OVERHEAD_TARGET,
+    SHADOW_TARGET,
     TIMES,
     Cell,
+    ShadowCost,
     SpeedReport,
 )
 
@@ -106,6 +108,7 @@ def _context(report: SpeedReport) -> dict[str, Any]:
             {"backend": b, "median": format_seconds(m.median), "iqr": format_seconds(m.iqr)}
             for b, m in report.calibration.items()
         ],
+        "shadow_cost": _shadow_cost(report.shadow_cost),
         "sessions": [
             {
                 "backend": s.backend,
@@ -118,6 +121,32 @@ def _context(report: SpeedReport) -> dict[str, Any]:
             }
             for s in report.sessions
         ],
+    }
+
+
+def _shadow_cost(cost: ShadowCost | None) -> dict[str, Any] | None:
+    """Shadow mode's cost, formatted; the ratio only when every run shares one machine."""
+    if cost is None:
+        return None
+    ratio = cost.ratio
+    loads = sorted(x for r in cost.runs for x in r.load)
+    return {
+        "backend": cost.backend,
+        "shadow": cost.shadow,
+        "server": cost.shadow_server,
+        "alone": format_seconds(cost.alone_s),
+        "with": format_seconds(cost.shadow_s),
+        "ratio": format_ratio(ratio) if ratio is not None else None,
+        "target": format_ratio(SHADOW_TARGET),
+        "verdict": "yes" if ratio is not None and ratio <= SHADOW_TARGET else "no",
+        "machines": cost.machines,
+        "mode": cost.mode,
+        "rounds": cost.rounds,
+        "load": f"{loads[0]:.2f} to {loads[-1]:.2f}" if loads else "not recorded",
+        "busy": cost.busy,
+        "cpus": cost.cpus,
+        "commands": cost.commands,
+        "source": cost.source,
     }
 
 
