@@ -97,7 +97,9 @@ def measure(
         "shadow": shadow,
         "shadow_server": shadow_server,
         "cpus": os.cpu_count() or 0,
-        "commands": {side: shlex.join(command(pytest_args, backend, shadow, side)) for side in SIDES},
+        "commands": {
+            side: shlex.join(command(pytest_args, backend, shadow, side)) for side in SIDES
+        },
         "runs": runs,
     }
 
@@ -107,13 +109,14 @@ def _finished(
 ) -> results_format.Results:
     """The run's results when it finished and, on the shadow side, the
     shadow ran; otherwise a :class:`ShadowBenchError`."""
-    tail = (done.stdout.strip().splitlines() or [""])[-1]
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    tail = lines[-1].strip() if lines else "(no output)"
     try:
         results = results_format.load(output)
     except results_format.ResultsFileError as exc:
         raise ShadowBenchError(
             f"{side} run wrote no usable results (pytest exit {done.returncode}: {exc}); "
-            f"its last line: {tail or done.stderr.strip()[-300:]}"
+            f"its last line: {tail}"
         ) from None
     run = results.run
     if run.status != "run" or run.exit_status not in (0, 1):
