@@ -51,7 +51,6 @@ def measure(
     shadow: str,
     mode: str,
     workdir: Path,
-    cwd: Path | None = None,
 ) -> dict[str, Any]:
     """Run both sides ``ROUNDS[mode]`` times, alternating, and return the file's content."""
     runs: list[dict[str, Any]] = []
@@ -59,11 +58,11 @@ def measure(
     for number in range(1, ROUNDS[mode] + 1):
         for side in SIDES:
             output = workdir / f"{side}-{number}.json"
+            output.unlink(missing_ok=True)  # never read a previous measurement's file
             argv = command(pytest_args, backend, shadow, side)
             load_before = os.getloadavg()[0]
             done = subprocess.run(
                 [sys.executable, "-m", *argv, f"--dbparity-results={output}"],
-                cwd=cwd,
                 capture_output=True,
                 text=True,
                 check=False,
