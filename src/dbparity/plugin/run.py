@@ -262,14 +262,16 @@ def get_run(config: pytest.Config) -> DbparityRun | None:
 
 
 def version_axis(config: pytest.Config, backend: Backend) -> Backend:
-    """A run at an explicit server version (``--postgres-version``) is a column of the
-    version axis: compared with the reference (the run without one), never the reference
-    itself, so one report has one reference column however many versions it shows."""
+    """A run at an explicit server version (``--postgres-version``) other than the reference's
+    own (its image's major: the version the project's runs pin) is a column of the version
+    axis: compared with the reference, never the reference itself, so one report has one
+    reference column however many versions it shows."""
     from dataclasses import replace
 
+    from dbparity.provision.images import major_of
     from dbparity.provision.sources import VERSION_ENV
 
     asked = config.getoption("postgres_version", None) or os.environ.get(VERSION_ENV)
-    if backend.reference and asked:
+    if backend.reference and asked and str(asked).strip() != str(major_of(backend.postgres_image)):
         return replace(backend, reference=False)
     return backend
