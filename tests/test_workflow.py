@@ -1,8 +1,12 @@
 """The CI workflow: valid against GitHub's schema, its plan step yields every backend, its
-actions are pinned, and the rehearsal's comparison of two runs means what it says."""
+actions are pinned and each has a stand-in for act, the comparison of two reports means what it
+says, and the reference PostgreSQL version is one setting, never on the version axis.
+
+The workflow itself runs under act in ``nox -s act`` (tools/act/); these are the fast checks."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -11,21 +15,50 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from dbparity import ci
 from dbparity import results as results_format
-from tests.conftest import BACKENDS_DIR, ROOT
+from dbparity.provision import binaries
+from dbparity.provision.images import major_of
+from tests.conftest import BACKENDS_DIR, ROOT, TinySuite
 
-WORKFLOW = ROOT / ci.WORKFLOW
+WORKFLOW = ROOT / ".github" / "workflows" / "conformance.yml"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+
+def load_workflow(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load(path.read_text("utf-8"))
+    return data
+
+
+def find_step(workflow: dict[str, Any], job: str, step_id: str) -> dict[str, Any]:
+    steps = [s for s in workflow["jobs"][job]["steps"] if s.get("id") == step_id]
+    assert len(steps) == 1, f"job {job} has no step with id {step_id}"
+    return dict(steps[0])
+
+
+def run_step(
+    workflow: dict[str, Any], job: str, step_id: str, cwd: Path, env: dict[str, str]
+) -> int:
+    """A ``run:`` step with no expressions, as a runner runs it (``bash -eo pipefail``), with
+    the workflow's env and ``env``: for the plan and gate steps, whose logic act's one real
+    run cannot show every branch of."""
+    step = find_step(workflow, job, step_id)
+    script = str(step["run"])
+    assert "${{" not in script, "this helper expands no expressions"
+    full = {**os.environ, **{k: str(v) for k, v in workflow.get("env", {}).items()}, **env}
+    argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
+    return subprocess.run(argv, cwd=cwd, env=full, check=False).returncode
 
 
 @pytest.fixture(scope="module")
 def workflow() -> dict[str, Any]:
-    return ci.load_workflow(WORKFLOW)
+    return load_workflow(WORKFLOW)
 
 
 def check_schema(path: Path) -> subprocess.CompletedProcess[str]:
@@ -55,7 +88,7 @@ def backend_files() -> dict[str, dict[str, Any]]:
 
 
 def test_plan_step_yields_every_backend_and_every_postgres_version(
-    workflow: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    workflow: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Runs the plan job's own matrix step (nox --list --json piped into dbparity.ci): every
     backend once as it runs locally (the reference column among them), plus every PostgreSQL
@@ -63,7 +96,12 @@ def test_plan_step_yields_every_backend_and_every_postgres_version(
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     versions = str(workflow["env"]["POSTGRES_VERSIONS"]).split()
     assert set(versions) == set(noxfile_axis())
-    jobs = ci.plan_matrix(workflow, ROOT, versions)
+    output = tmp_path / "github-output"
+    output.touch()
+    env = {"GITHUB_OUTPUT": str(output)}
+    assert run_step(workflow, "plan", "matrix", ROOT, env) == 0
+    (line,) = [x for x in output.read_text("utf-8").splitlines() if x.startswith("matrix=")]
+    jobs: list[dict[str, str]] = json.loads(line.removeprefix("matrix="))["include"]
 
     backends = backend_files()
     assert {job["backend"] for job in jobs} == set(backends)
@@ -120,26 +158,20 @@ def test_fan_out_and_fan_in_shape(workflow: dict[str, Any]) -> None:
     jobs = workflow["jobs"]
     conformance = jobs["conformance"]
     assert conformance["strategy"]["fail-fast"] is False
-    upload = ci.find_step(workflow, "conformance", "upload")
+    upload = find_step(workflow, "conformance", "upload")
     assert "always()" in upload["if"]
     assert "${{ matrix.name }}" in upload["with"]["name"]
     report = jobs["report"]
     assert "always()" in report["if"]
     assert set(report["needs"]) == {"conformance", "bench"}
-    download = ci.find_step(workflow, "report", "download")["with"]
+    download = find_step(workflow, "report", "download")["with"]
     assert download["merge-multiple"] is True
-    assert "nox -s report" in ci.find_step(workflow, "report", "report")["run"]
-    assert "GITHUB_STEP_SUMMARY" in ci.find_step(workflow, "report", "summary")["run"]
-    assert "nox -s bench" in ci.find_step(workflow, "bench", "bench")["run"]
+    assert "nox -s report" in find_step(workflow, "report", "report")["run"]
+    assert "GITHUB_STEP_SUMMARY" in find_step(workflow, "report", "summary")["run"]
+    assert "nox -s bench" in find_step(workflow, "bench", "bench")["run"]
     gate = jobs["gate"]
     assert set(gate["needs"]) == set(jobs) - {"gate"}
     assert "always()" in gate["if"]
-
-
-def test_rehearsal_refuses_expressions_it_cannot_expand() -> None:
-    assert ci.substitute("x-${{ matrix.name }}", {"name": "a"}) == "x-a"
-    with pytest.raises(ci.CIError, match=r"secrets\.TOKEN"):
-        ci.substitute("${{ secrets.TOKEN }}", {})
 
 
 def test_plan_puts_only_listed_versions_on_the_axis() -> None:
@@ -190,29 +222,41 @@ def write_results(
     return path
 
 
+def report_of(folder: Path, files: list[Path]) -> ci.Compatibility:
+    """The compatibility matrix of the report the real report writer makes of ``files``."""
+    from dbparity.report import load_inputs, write_reports
+
+    write_reports(load_inputs(files), folder / "reports")
+    return ci.report_compatibility(folder / "reports" / "results.json")
+
+
 def test_comparison_ignores_timings_machines_and_messages(tmp_path: Path) -> None:
     outcomes = {"crud.a": "conforms", "crud.b": "diverges"}
-    plain = write_results(tmp_path / "p.json", "lite", "SQLite 3.45", outcomes, 0.1)
-    merged = write_results(tmp_path / "m.json", "lite", "SQLite 3.45", outcomes, 9.9)
-    assert ci.compare(ci.compatibility([plain]), ci.compatibility([merged])) == []
+    plain = write_results(tmp_path / "p" / "p.json", "lite", "SQLite 3.45", outcomes, 0.1)
+    merged = write_results(tmp_path / "m" / "m.json", "lite", "SQLite 3.45", outcomes, 9.9)
+    assert ci.compare(report_of(tmp_path / "p", [plain]), report_of(tmp_path / "m", [merged])) == []
 
 
 def test_comparison_reports_every_outcome_or_column_that_differs(tmp_path: Path) -> None:
     plain = [
-        write_results(tmp_path / "p1.json", "lite", "SQLite 3.45", {"crud.a": "conforms"}, 1),
-        write_results(tmp_path / "p2.json", "pg", "PostgreSQL 15.8", {"crud.a": "conforms"}, 1),
+        write_results(tmp_path / "p" / "1.json", "lite", "SQLite 3.45", {"crud.a": "conforms"}, 1),
+        write_results(
+            tmp_path / "p" / "2.json", "pg", "PostgreSQL 15.8", {"crud.a": "conforms"}, 1
+        ),
     ]
     merged = [
         write_results(
-            tmp_path / "m1.json",
+            tmp_path / "m" / "1.json",
             "lite",
             "SQLite 3.45",
             {"crud.a": "unexpected-failure", "crud.z": "conforms"},
             1,
         ),
-        write_results(tmp_path / "m2.json", "pg", "PostgreSQL 16.4", {"crud.a": "conforms"}, 1),
+        write_results(
+            tmp_path / "m" / "2.json", "pg", "PostgreSQL 16.4", {"crud.a": "conforms"}, 1
+        ),
     ]
-    differences = ci.compare(ci.compatibility(plain), ci.compatibility(merged))
+    differences = ci.compare(report_of(tmp_path / "p", plain), report_of(tmp_path / "m", merged))
     assert differences == [
         "column only in the plain run: pg@PostgreSQL 15.8",
         "column only in the merged run: pg@PostgreSQL 16.4",
@@ -221,56 +265,35 @@ def test_comparison_reports_every_outcome_or_column_that_differs(tmp_path: Path)
     ]
 
 
-def test_results_files_and_the_merged_report_name_columns_alike(tmp_path: Path) -> None:
-    """One path decides what a column is: two files of one column are shards, pooled as the
-    report pools them, and a disagreement between them is the report's conflict cell."""
-    from dbparity.report import load_inputs, write_reports
+def test_a_column_lost_on_the_way_through_the_artifacts_is_a_difference(tmp_path: Path) -> None:
+    """What the act run's check sees when the fan-in misses an artifact: the column is gone."""
+    lite = {"crud.a": "conforms"}
+    files = [
+        write_results(tmp_path / "p" / "lite.json", "lite", "SQLite 3.45", lite, 1),
+        write_results(
+            tmp_path / "p" / "pg.json", "pg", "PostgreSQL 15.8", {"crud.a": "conforms"}, 1
+        ),
+    ]
+    differences = ci.compare(report_of(tmp_path / "p", files), report_of(tmp_path / "m", files[:1]))
+    assert differences == ["column only in the plain run: pg@PostgreSQL 15.8"]
 
+
+def test_shards_of_one_column_are_pooled_and_their_disagreement_is_a_conflict(
+    tmp_path: Path,
+) -> None:
     files = [
         write_results(tmp_path / "a.json", "lite", "SQLite 3.45", {"crud.a": "conforms"}, 1),
         write_results(tmp_path / "b.json", "lite", "SQLite 3.45", {"crud.a": "error"}, 1),
         write_results(tmp_path / "c.json", "lite", "SQLite 3.45", {"crud.b": "conforms"}, 1),
     ]
-    table = ci.compatibility(files)
+    table = report_of(tmp_path, files)
     assert table == {"lite@SQLite 3.45": {"crud.a": "conflict", "crud.b": "conforms"}}
-    write_reports(load_inputs(files), tmp_path / "reports")
-    assert ci.report_compatibility(tmp_path / "reports" / "results.json") == table
 
 
-def test_merged_reports_compare_on_cells_not_on_timings(tmp_path: Path) -> None:
-    """Through the real report writer: two reports from the same outcomes compare equal even
-    when their timings differ, and a changed outcome shows up as that cell."""
-    from dbparity.report import load_inputs, write_reports
-
-    def report(name: str, duration: float, outcome: str) -> Path:
-        folder = tmp_path / name
-        files = [
-            write_results(
-                folder / "lite.json", "lite", "SQLite 3.45", {"crud.a": outcome}, duration
-            ),
-            write_results(
-                folder / "pg.json", "pg", "PostgreSQL 15.8", {"crud.b": "conforms"}, duration
-            ),
-        ]
-        write_reports(load_inputs(files), folder / "reports")
-        return folder / "reports" / "results.json"
-
-    plain = ci.report_compatibility(report("plain", 0.1, "conforms"))
-    assert ci.compare(plain, ci.report_compatibility(report("merged", 7.5, "conforms"))) == []
-    changed = ci.compare(plain, ci.report_compatibility(report("red", 0.1, "error")))
-    assert len(changed) == 1
-    assert "crud.a: plain conforms, merged error" in changed[0]
-
-
-def test_fan_in_refuses_two_artifacts_with_the_same_file(
-    workflow: dict[str, Any], tmp_path: Path
-) -> None:
-    artifacts = tmp_path / "artifacts"
-    for name in ("results-a", "results-b"):
-        (artifacts / name).mkdir(parents=True)
-        (artifacts / name / "same.json").write_text("{}")
-    with pytest.raises(ci.CIError, match="collides"):
-        ci.fan_in(workflow, artifacts, tmp_path / "tree")
+def test_the_comparison_refuses_a_file_that_is_not_a_merged_report(tmp_path: Path) -> None:
+    path = write_results(tmp_path / "lite.json", "lite", "SQLite 3.45", {"crud.a": "conforms"}, 1)
+    with pytest.raises(ci.CIError, match="not a merged report"):
+        ci.report_compatibility(path)
 
 
 @pytest.mark.parametrize(
@@ -292,5 +315,139 @@ def test_gate_is_green_only_when_every_job_succeeded(
         pytest.skip("jq is not installed here (GitHub's Ubuntu runners have it)")
     needs = {name: {"result": "success"} for name in ("plan", "bench")}
     needs.update({name: {"result": result} for name, result in results.items()})
-    code = ci.run_step(workflow, "gate", "gate", tmp_path, env={"NEEDS": json.dumps(needs)})
+    code = run_step(workflow, "gate", "gate", tmp_path, env={"NEEDS": json.dumps(needs)})
     assert (code == 0) is passes
+
+
+# --- the stand-ins act runs the workflow with --------------------------------------------------
+
+
+def load_tool(name: str) -> ModuleType:
+    """A module of tools/act/ (scripts, not a package)."""
+    path = ROOT / "tools" / "act" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"act_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_pinned_action_maps_to_a_stand_in_with_the_same_inputs(
+    workflow: dict[str, Any], tmp_path: Path
+) -> None:
+    """The --local-repository mapping is the workflow's own pins, each to a stand-in folder
+    whose action.yml declares every input the workflow passes (act would ignore an unknown
+    input where GitHub warns, so a misspelt one would pass here unseen)."""
+    standins = load_tool("standins")
+    mapping = standins.mapping(workflow, tmp_path)
+    used = {
+        step["uses"]: step.get("with") or {}
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", [])
+        if "uses" in step
+    }
+    assert set(mapping) == {u for u in used if not u.startswith("actions/checkout@")}
+    for use, folder in mapping.items():
+        source = standins.ACTIONS / folder.name
+        declared = load_workflow(source / "action.yml")["inputs"]
+        assert set(used[use]) <= set(declared), use
+    args = standins.local_repository_args(workflow, tmp_path)
+    assert args[1::2] == [f"{use}={folder}" for use, folder in mapping.items()]
+
+
+def test_a_changed_pin_changes_the_mapping_and_an_unknown_action_is_refused(
+    workflow: dict[str, Any], tmp_path: Path
+) -> None:
+    standins = load_tool("standins")
+    text = WORKFLOW.read_text("utf-8")
+    pin = find_step(workflow, "report", "download")["uses"]
+    moved = pin.split("@")[0] + "@" + "0" * 40
+    changed = YAML(typ="safe").load(text.replace(pin, moved))
+    assert moved in standins.mapping(changed, tmp_path)
+    assert pin not in standins.mapping(changed, tmp_path)
+    unknown = YAML(typ="safe").load(text.replace(pin, "someone/else@" + "1" * 40))
+    with pytest.raises(standins.StandinError, match=r"someone/else@1{40}, which has no stand-in"):
+        standins.mapping(unknown, tmp_path)
+
+
+def test_the_stand_ins_sources_change_their_build_folder() -> None:
+    """The built stand-ins are cached by a hash of their sources, so an edit is never run
+    from an older build."""
+    standins = load_tool("standins")
+    names = {str(p.relative_to(standins.ACTIONS)) for p in standins._sources()}
+    assert {"artifact/upload.js", "artifact/package-lock.json", "setup-python/action.yml"} <= names
+    assert not any("node_modules" in n or n.endswith("dist/index.js") for n in names)
+
+
+# --- one reference PostgreSQL version ----------------------------------------------------------
+
+
+def reference_version() -> int:
+    """The one setting: the major version of the PostgreSQL backends' image."""
+    backends = backend_files()
+    majors = {
+        major_of(b["postgres"]["image"]) for b in backends.values() if b["provision"] == "postgres"
+    }
+    assert len(majors) == 1, f"PostgreSQL backends name different image versions: {majors}"
+    (major,) = majors
+    assert major is not None
+    return major
+
+
+def test_the_reference_version_is_one_setting_and_not_on_the_axis(
+    workflow: dict[str, Any],
+) -> None:
+    """Every PostgreSQL backend's image names the reference's major, and neither the noxfile's
+    axis nor the workflow's lists it: a column is keyed by backend and server version, so a
+    reference at an axis version would share its key (and the report would lose a version)."""
+    reference = str(reference_version())
+    assert reference not in noxfile_axis()
+    assert reference not in str(workflow["env"]["POSTGRES_VERSIONS"]).split()
+    noxfile = (ROOT / "noxfile.py").read_text("utf-8")
+    assert 'f"--postgres-version={REFERENCE_POSTGRES}"' in noxfile
+
+
+def system_binaries(major: int) -> bool:
+    return any(b.major == major for b in binaries.system_binaries())
+
+
+def embedded_binaries(major: int) -> bool:
+    return any(b.major == major for b in binaries.embedded_binaries())
+
+
+@pytest.mark.slow
+def test_the_reference_column_and_a_version_axis_column_never_share_a_key(
+    tiny_suite: TinySuite, tmp_path: Path
+) -> None:
+    """Real runs, as the noxfile makes them: the reference asks for its own version and is the
+    reference column; an axis run asks for another and is a column beside it, with its own key."""
+    from dbparity.report import load_inputs, merge
+
+    reference = reference_version()
+    axis = next((int(v) for v in noxfile_axis() if embedded_binaries(int(v))), None)
+    if not system_binaries(reference) or axis is None:
+        pytest.skip(f"needs system PostgreSQL {reference} and an embedded version of the axis")
+    tiny_suite.write_tests(
+        "test_one.py",
+        """
+        from sqlalchemy import text
+
+        async def test_version(session):
+            assert await session.scalar(text("SELECT 1")) == 1
+        """,
+    )
+    files = []
+    for version, source in ((reference, "local"), (axis, "embedded")):
+        run = tiny_suite.run(
+            "postgres-asyncpg", f"--postgres-version={version}", f"--postgres-source={source}"
+        )
+        assert run.ret == 0, run.stdout.str()
+        files.append(
+            shutil.copy(tiny_suite.path / "postgres-asyncpg.json", tmp_path / f"{version}.json")
+        )
+    columns = merge(load_inputs([Path(f) for f in files])).columns
+    assert len({c.key for c in columns}) == len(columns) == 2
+    (ref_column,) = [c for c in columns if c.backend.reference]
+    (axis_column,) = [c for c in columns if not c.backend.reference]
+    assert ref_column.server_version.startswith(f"PostgreSQL {reference}.")
+    assert axis_column.server_version.startswith(f"PostgreSQL {axis}.")

@@ -47,7 +47,7 @@ MUTATIONS = (
         "a wrong output name (the matrix read from an output the plan job does not set)",
         "fromJSON(needs.plan.outputs.matrix)",
         "fromJSON(needs.plan.outputs.jobs)",
-        expect="act exited 1",
+        expect="Error while evaluating matrix",
         run_args=("--job", "conformance", "--only", "sqlite-memory", "--no-compare"),
     ),
     Mutation(

@@ -262,9 +262,7 @@ def main_in(work: Path, args: argparse.Namespace) -> int:
     if unknown:
         raise ActRunError(f"--only {', '.join(unknown)}: not in the matrix ({', '.join(jobs)})")
     chosen = args.only or list(jobs)
-    code, artifacts, seconds = run_act(
-        tree, work, args.event, args.only, args.job, args.timeout
-    )
+    code, artifacts, seconds = run_act(tree, work, args.event, args.only, args.job, args.timeout)
     say(f"act exited {code} after {seconds:.0f}s ({len(chosen)} matrix job(s))")
     if code != 0:
         return 1

@@ -48,7 +48,9 @@ def uses(workflow: Mapping[str, Any]) -> list[str]:
     found: list[str] = []
     for name, job in (workflow.get("jobs") or {}).items():
         if "uses" in job:
-            raise StandinError(f"job {name!r} calls a reusable workflow ({job['uses']}): no stand-in")
+            raise StandinError(
+                f"job {name!r} calls a reusable workflow ({job['uses']}): no stand-in"
+            )
         for step in job.get("steps") or []:
             if "uses" in step and step["uses"] not in found:
                 found.append(str(step["uses"]))
