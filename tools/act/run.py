@@ -41,12 +41,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import standins  # noqa: E402
+import standins
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = Path(".github/workflows/conformance.yml")
 PLATFORM = "ubuntu-latest=-self-hosted"
 DEFAULT_TIMEOUT_S = 1500
+CONCURRENT_JOBS = 4
 
 
 class ActRunError(RuntimeError):
@@ -116,8 +117,8 @@ def clean_env() -> dict[str, str]:
     if venv:
         bindir = str(Path(venv) / "bin")
         env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != bindir)
-    for key in [k for k in env if k.startswith(("GITHUB_", "RUNNER_", "ACTIONS_"))]:
-        del env[key]  # a run inside a real runner must not lend act its context
+    for key in [k for k in env if k.startswith(("GITHUB_", "RUNNER_", "ACTIONS_", "NOX_"))]:
+        del env[key]  # neither a real runner's context nor nox's session leaks into the jobs
     return env
 
 
@@ -155,6 +156,10 @@ def run_act(
         "--artifact-server-path",
         str(artifacts),
         "--no-cache-server",
+        # act's default is one job per CPU; a job spends much of its time installing (network,
+        # disk), so four overlap better on a small machine, as GitHub's runners would run them.
+        "--concurrent-jobs",
+        str(CONCURRENT_JOBS),
         # The jobs' folders: where PostgreSQL's unprivileged user can reach the binaries the
         # jobs install (act's default, ~/.cache/act, is under root's private home).
         "--action-cache-path",
