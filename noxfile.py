@@ -331,7 +331,8 @@ def act(session: nox.Session) -> None:
     """Run .github/workflows/conformance.yml itself with nektos/act (offline, host mode; the
     pinned actions replaced by tools/act/'s stand-ins): part of its matrix on the pull_request
     event, then a check that the merged report equals a plain local run of the same sessions.
-    First, the workflow broken on purpose (a needs, an output name) must make act fail."""
+    First, act must refuse the workflow with a broken needs (``act_full`` runs the slower
+    mutations: a wrong output name, an artifact the fan-in does not download)."""
     _act_install(session)
     session.run("python", "tools/act/mutations.py")
     only = [f"--only={name}" for name in ACT_SUBSET]

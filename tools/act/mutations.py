@@ -1,7 +1,7 @@
 """Show that a run of the workflow under act fails when a change breaks the workflow's wiring.
 
-    python tools/act/mutations.py             # the cheap ones (nox -s act runs them)
-    python tools/act/mutations.py --all       # and the ones that need a whole run
+    python tools/act/mutations.py             # the instant one (nox -s act runs it)
+    python tools/act/mutations.py --all       # and those that need act to run jobs
 
 Each mutation changes one thing in a copy of .github/workflows/conformance.yml, the kind of
 slip the schema check lets through, and runs act on the copy the way tools/act/run.py does;
@@ -49,6 +49,7 @@ MUTATIONS = (
         "fromJSON(needs.plan.outputs.jobs)",
         expect="Error while evaluating matrix",
         run_args=("--job", "conformance", "--only", "sqlite-memory", "--no-compare"),
+        cheap=False,
     ),
     Mutation(
         "an artifact name the fan-in does not download (results-* expected)",

@@ -36,11 +36,11 @@ import sys
 import tempfile
 import time
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import plain
 import standins
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,68 +191,12 @@ def run_act(
     return code, artifacts, time.perf_counter() - started
 
 
-def artifact_file(artifacts: Path, name: str, member: str, dest: Path) -> Path:
-    """One file out of one uploaded artifact (act keeps each upload as a zip)."""
-    zips = [p for p in artifacts.rglob("*.zip") if p.parent.name == name or p.stem == name]
-    if not zips:
-        raise ActRunError(f"the run uploaded no artifact named {name!r} (in {artifacts})")
-    with zipfile.ZipFile(zips[0]) as archive:
-        try:
-            data = archive.read(member)
-        except KeyError:
-            raise ActRunError(f"artifact {name!r} has no {member}") from None
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(data)
-    return dest
-
-
-def planned_jobs(tree: Path, workflow: dict[str, Any]) -> list[dict[str, str]]:
-    """The matrix the plan job computes, computed here the same way (its sessions, for the
-    plain run, and its names, to check ``--only``)."""
-    from dbparity import ci
-
-    listed = subprocess.run(
-        [sys.executable, "-m", "nox", "--list", "--json", "-t", "conformance", ci.VERSION_TAG],
-        cwd=tree,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    versions = str((workflow.get("env") or {}).get("POSTGRES_VERSIONS", "")).split()
-    return ci.plan_jobs(json.loads(listed), versions)
-
-
-def plain_run(tree: Path, sessions: list[str]) -> Path:
-    """The same sessions run the plain local way, then ``nox -s report``: its results.json."""
-    argv = [sys.executable, "-m", "nox", "-s", *sessions, "report"]
-    say(f"plain run: nox -s {' '.join(sessions)} report")
-    done = subprocess.run(argv, cwd=tree, env=clean_env(), check=False)
-    if done.returncode != 0:
-        raise ActRunError(f"the plain run exited {done.returncode}")
-    return tree / "results" / "reports" / "results.json"
-
-
-def check_against_plain(tree: Path, artifacts: Path, sessions: list[str], work: Path) -> int:
-    from dbparity import ci
-
-    merged = artifact_file(artifacts, "reports", "results.json", work / "merged" / "results.json")
-    plain = plain_run(tree, sessions)
-    differences = ci.compare(ci.report_compatibility(plain), ci.report_compatibility(merged))
-    if differences:
-        say("the workflow's merged report differs from the plain run's:")
-        print("\n".join(f"  {line}" for line in differences), flush=True)
-        return 1
-    table = ci.report_compatibility(merged)
-    cells = sum(len(column) for column in table.values())
-    say(f"the merged report equals the plain run's: {len(table)} columns, {cells} cells")
-    return 0
-
-
-def prepare(work: Path, workflow: Path | None) -> Path:
-    # World-readable: the jobs start PostgreSQL as its own unprivileged user from in here.
+def prepare(work: Path, name: str, workflow: Path | None) -> Path:
+    """A fresh copy of the checkout in ``work/name``. ``work`` is made world-readable: the
+    jobs start PostgreSQL as its own unprivileged user from in there."""
     work.mkdir(parents=True, exist_ok=True)
     work.chmod(0o755)
-    tree = work / "tree"
+    tree = work / name
     shutil.rmtree(tree, ignore_errors=True)
     tree.mkdir()
     copy_checkout(ROOT, tree, workflow)
@@ -260,20 +204,37 @@ def prepare(work: Path, workflow: Path | None) -> Path:
 
 
 def main_in(work: Path, args: argparse.Namespace) -> int:
-    tree = prepare(work, Path(args.workflow).resolve() if args.workflow else None)
+    tree = prepare(work, "tree", Path(args.workflow).resolve() if args.workflow else None)
     workflow = load_workflow(tree / WORKFLOW)
-    jobs = {job["name"]: job for job in planned_jobs(tree, workflow)}
+    jobs = {job["name"]: job for job in plain.planned_jobs(tree, workflow)}
     unknown = sorted(set(args.only) - set(jobs))
     if unknown:
         raise ActRunError(f"--only {', '.join(unknown)}: not in the matrix ({', '.join(jobs)})")
     chosen = args.only or list(jobs)
-    code, artifacts, seconds = run_act(tree, work, args.event, args.only, args.job, args.timeout)
+    baseline = None
+    if not args.no_compare:
+        # The plain run, in a copy of its own, alongside act: act's jobs wait on each other
+        # (the report job on the bench job) and leave a core idle much of the time.
+        sessions = [jobs[name]["session"] for name in chosen]
+        baseline = plain.PlainRun(prepare(work, "plain", None), sessions, clean_env())
+        say(f"plain run alongside (log: {baseline.log}): nox -s {' '.join(sessions)} report")
+    try:
+        code, artifacts, seconds = run_act(
+            tree, work, args.event, args.only, args.job, args.timeout
+        )
+    except BaseException:
+        if baseline is not None:
+            baseline.stop()
+        raise
     say(f"act exited {code} after {seconds:.0f}s ({len(chosen)} matrix job(s))")
     if code != 0:
+        if baseline is not None:
+            baseline.stop()
         return 1
-    if args.no_compare:
+    if baseline is None:
         return 0
-    return check_against_plain(tree, artifacts, [jobs[n]["session"] for n in chosen], work)
+    merged = plain.artifact_file(artifacts, "reports", "results.json", work / "merged.json")
+    return plain.compare(baseline.wait(args.timeout), merged, say)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -295,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             return main_in(Path(args.work).resolve(), args)
         with tempfile.TemporaryDirectory(prefix="dbparity-act-") as tmp:
             return main_in(Path(tmp), args)
-    except (ActRunError, standins.StandinError) as exc:
+    except (ActRunError, standins.StandinError, plain.PlainRunError) as exc:
         print(f"act: {exc}", file=sys.stderr)
         return 1
 
