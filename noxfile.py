@@ -336,7 +336,7 @@ def act(session: nox.Session) -> None:
     _act_install(session)
     session.run("python", "tools/act/mutations.py")
     only = [f"--only={name}" for name in ACT_SUBSET]
-    session.run("python", "tools/act/run.py", *only, *session.posargs)
+    session.run("python", "tools/act/run.py", "--timeout=900", *only, *session.posargs)
 
 
 @nox.session
