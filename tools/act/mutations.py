@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="dbparity-act-mutation-") as tmp:
+            Path(tmp).chmod(0o755)  # the jobs' PostgreSQL runs as its own user in here
             caught, output = attempt(mutation, Path(tmp))
         seconds = time.perf_counter() - started
         if caught:

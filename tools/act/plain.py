@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 
+#: The differences printed (a lost column is one line per case).
+SHOWN = 40
+
+
 class PlainRunError(RuntimeError):
     """The plain run or the act run's report cannot be compared; the message says why."""
 
@@ -101,8 +105,11 @@ def compare(plain: Path, merged: Path, say: Callable[[str], None]) -> int:
         raise PlainRunError(str(exc)) from None
     differences = ci.compare(expected, actual)
     if differences:
-        say("the workflow's merged report differs from the plain run's:")
-        print("\n".join(f"  {line}" for line in differences), flush=True)
+        say(f"the workflow's merged report differs from the plain run's ({len(differences)}):")
+        shown = differences[:SHOWN]
+        if len(differences) > SHOWN:
+            shown.append(f"... and {len(differences) - SHOWN} more")
+        print("\n".join(f"  {line}" for line in shown), flush=True)
         return 1
     cells = sum(len(column) for column in actual.values())
     say(f"the merged report equals the plain run's: {len(actual)} columns, {cells} cells")

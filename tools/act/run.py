@@ -198,6 +198,12 @@ def prepare(work: Path, name: str, workflow: Path | None) -> Path:
     jobs start PostgreSQL as its own unprivileged user from in there."""
     work.mkdir(parents=True, exist_ok=True)
     work.chmod(0o755)
+    closed = [p for p in work.parents if not p.stat().st_mode & 0o001]
+    if closed:
+        raise ActRunError(
+            f"{closed[0]} is closed to other users, so PostgreSQL's own user could not reach "
+            f"the jobs' files under {work}: choose a --work folder outside it"
+        )
     tree = work / name
     shutil.rmtree(tree, ignore_errors=True)
     tree.mkdir()
