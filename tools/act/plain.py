@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-
 #: The differences printed (a lost column is one line per case).
 SHOWN = 40
 
