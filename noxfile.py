@@ -304,7 +304,7 @@ def tests_latest(session: nox.Session) -> None:
 @nox.session(tags=["check"])
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check, and mypy on src/."""
-    # The test group too: src/dbparity/ci.py type-checks against ruamel.yaml from it.
+    # The test group too: the tests and tools are linted with the packages they import.
     _install(session, groups=("lint", "test"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
