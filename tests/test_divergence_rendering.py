@@ -37,7 +37,7 @@ async def test_declared_wrongly(engine):
     assert found == 1
 '''
 
-RECORDER = '''
+RECORDER = """
 
 import json
 import pathlib
@@ -52,7 +52,7 @@ def pytest_runtest_logreport(report):
             "text": str(report.longrepr),
         }
         path.write_text(json.dumps(seen))
-'''
+"""
 
 DECLARED = """
 [diverges."items.like_is_case_sensitive"]

@@ -60,7 +60,9 @@ async def test_wrong_code_declared(engine):
 
 def declare(case: str, fails: str, sqlstate: str | None) -> str:
     code = f'sqlstate = "{sqlstate}"\n' if sqlstate else ""
-    return f'\n[diverges."codes.{case}"]\nreason = "declared by the test"\nfails = "{fails}"\n{code}'
+    return (
+        f'\n[diverges."codes.{case}"]\nreason = "declared by the test"\nfails = "{fails}"\n{code}'
+    )
 
 
 # The class psycopg raises for each; asyncpg raises a plain DBAPIError for all three.

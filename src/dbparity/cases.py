@@ -231,7 +231,7 @@ def render_briefly(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
         item.repr_failure = _exception_line  # type: ignore[method-assign]
 
 
-def _exception_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+def _exception_line(excinfo: pytest.ExceptionInfo[BaseException], style: str | None = None) -> str:
     return excinfo.exconly()
 
 
