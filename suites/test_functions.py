@@ -196,3 +196,10 @@ async def _expect_error(session: AsyncSession, expression: str, code: str) -> No
     with pytest.raises(DBAPIError) as caught:
         await _value(session, expression)
     assert sqlstate(caught.value) == code
+
+
+async def test_double_precision_sum_of_tenths_is_inexact(session: AsyncSession) -> None:
+    """Binary floats add 0.1 and 0.2 to 0.30000000000000004 on both databases (use NUMERIC
+    where exact decimals matter)."""
+    found = await _value(session, "CAST(0.1 AS DOUBLE PRECISION) + CAST(0.2 AS DOUBLE PRECISION)")
+    assert found == 0.1 + 0.2

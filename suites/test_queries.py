@@ -167,3 +167,32 @@ async def test_cast_of_a_timestamp_to_date_is_a_date(
     days = (await session.scalars(select(cast(Task.created_at, Date)).distinct())).all()
     assert len(days) >= 1
     assert all(type(day) is dt.date for day in days)
+
+
+# --- aggregates and comparisons across types ----------------------------------------------------
+
+
+@pytest.mark.parametrize("aggregate", ["sum", "avg"])
+async def test_aggregate_of_a_text_column_is_refused(
+    session: AsyncSession, tasks: list[Task], aggregate: str
+) -> None:
+    """sum() and avg() of a text column are errors (42883: no such function for text), not 0."""
+    statement = select(getattr(func, aggregate)(Task.title))
+    assert await _refused(session, statement) == "42883"
+
+
+async def test_max_of_a_boolean_column_is_refused(session: AsyncSession) -> None:
+    """max() of a boolean column is an error (42883): use bool_or()."""
+    await session.execute(
+        text("INSERT INTO users (email, name, active) VALUES ('m@x.org', 'm', true)")
+    )
+    assert await _refused(session, text("SELECT max(active) FROM users")) == "42883"
+
+
+async def test_integer_column_compared_with_a_decimal_string_is_refused(
+    session: AsyncSession, tasks: list[Task]
+) -> None:
+    """``priority = '2.0'`` reads the string as an integer and fails (22P02), where a number
+    conversion would have matched 2."""
+    statement = text("SELECT count(*) FROM tasks WHERE priority = '2.0'")
+    assert await _refused(session, statement) == "22P02"
