@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import Date, cast, func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from suites._dialect import sqlstate
@@ -196,3 +196,39 @@ async def test_integer_column_compared_with_a_decimal_string_is_refused(
     conversion would have matched 2."""
     statement = text("SELECT count(*) FROM tasks WHERE priority = '2.0'")
     assert await _refused(session, statement) == "22P02"
+
+
+# --- NULL in lists, DISTINCT over several columns -----------------------------------------------
+
+
+async def test_not_in_a_list_holding_null_matches_nothing(
+    session: AsyncSession, tasks: list[Task]
+) -> None:
+    """``x NOT IN (1, NULL)`` is never true (it is NULL or false), so no row matches; both
+    databases follow the standard here."""
+    found = await session.scalar(text("SELECT count(*) FROM tasks WHERE priority NOT IN (1, NULL)"))
+    assert found == 0
+
+
+async def test_not_in_a_subquery_returning_null_matches_nothing(
+    session: AsyncSession, tasks: list[Task]
+) -> None:
+    """``due NOT IN (SELECT due FROM tasks)`` with a NULL among the due dates matches no row
+    (use NOT EXISTS); both databases agree."""
+    statement = select(func.count()).where(Task.due.not_in(select(Task.due).scalar_subquery()))
+    assert await session.scalar(statement) == 0
+
+
+async def test_count_distinct_over_two_columns(session: AsyncSession, tasks: list[Task]) -> None:
+    """``count(DISTINCT (a, b))`` counts distinct pairs: four tasks, four pairs."""
+    found = await session.scalar(text("SELECT count(DISTINCT (priority, title)) FROM tasks"))
+    assert found == 4
+
+
+async def test_explicit_null_into_a_not_null_column_with_a_default_is_refused(
+    session: AsyncSession, tasks: list[Task]
+) -> None:
+    """An explicit NULL does not fall back to the column's server default: the NOT NULL
+    column refuses it; both databases agree."""
+    with pytest.raises(IntegrityError):
+        await session.execute(text("UPDATE tasks SET priority = NULL WHERE title = 'Alpha'"))
