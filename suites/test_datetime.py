@@ -194,3 +194,19 @@ async def test_aware_datetime_in_a_naive_column_is_stored_in_the_session_time_zo
     session.expunge_all()
     stored = await session.scalar(select(TypedValue.naive_stamp).where(TypedValue.id == row.id))
     assert stored == written.astimezone(zone).replace(tzinfo=None)
+
+
+async def test_epoch_of_an_aware_timestamp_counts_from_utc(session: AsyncSession) -> None:
+    """``extract('epoch', stamp)`` of 12:00 at UTC+2 counts the seconds to 10:00 UTC."""
+    offset = dt.timezone(dt.timedelta(hours=2))
+    row = await _stored(session, stamp=dt.datetime(2024, 1, 1, 12, 0, tzinfo=offset))
+    epoch = await session.scalar(
+        select(extract("epoch", TypedValue.stamp)).where(TypedValue.id == row.id)
+    )
+    assert epoch == 1704103200
+
+
+async def test_date_plus_one_month_clamps_to_the_month_end(session: AsyncSession) -> None:
+    """January 31st plus one month is February 29th (2024), not March 2nd."""
+    found = await session.scalar(text("SELECT DATE '2024-01-31' + INTERVAL '1 month'"))
+    assert found == dt.datetime(2024, 2, 29)

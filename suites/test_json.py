@@ -85,6 +85,44 @@ async def test_ordering_by_a_numeric_element(session: AsyncSession, members: Non
 # --- comparing JSON ------------------------------------------------------------------------------
 
 
+# --- absent keys and nulls ----------------------------------------------------------------------
+
+
+async def test_element_of_an_absent_key_is_sql_null(session: AsyncSession, members: None) -> None:
+    """``profile["nope"]`` (a JSON element) of a document without that key is SQL NULL, so
+    ``.is_(None)`` finds every row."""
+    found = await session.scalar(
+        select(func.count()).select_from(User).where(User.profile["nope"].is_(None))
+    )
+    assert found == 3
+
+
+async def test_absent_nested_path_reads_as_null(session: AsyncSession, members: None) -> None:
+    """Reading a path below an absent key gives NULL, not an error; both databases agree."""
+    assert await _first(session, User.profile[("nope", "deeper")].as_string()) is None
+
+
+async def test_index_past_the_end_reads_as_null(session: AsyncSession, members: None) -> None:
+    """An array index past the end reads as NULL; both databases agree."""
+    assert await _first(session, User.profile[("tags", 10)].as_string()) is None
+
+
+async def test_element_holding_json_null_reads_as_null(session: AsyncSession) -> None:
+    """A key holding JSON null reads as NULL with ``as_string()``; both databases agree."""
+    await session.execute(
+        insert(User).values(email="n@x.org", name="Gold", profile={"note": None, "a.b": "dot"})
+    )
+    assert await _first(session, User.profile["note"].as_string()) is None
+
+
+async def test_key_with_a_dot_is_one_key(session: AsyncSession) -> None:
+    """``profile["a.b"]`` reads the key named "a.b", not a path; both databases agree."""
+    await session.execute(
+        insert(User).values(email="d@x.org", name="Gold", profile={"a.b": "dot", "a": {"b": 0}})
+    )
+    assert await _first(session, User.profile["a.b"].as_string()) == "dot"
+
+
 async def test_element_compared_without_cast_is_refused(
     session: AsyncSession, members: None
 ) -> None:

@@ -144,3 +144,9 @@ async def test_collate_c_orders_by_code_point(session: AsyncSession, names: None
     """``collate('C')`` sorts by code point whatever the database's locale: capitals first."""
     ordered = await session.scalars(select(Project.name).order_by(Project.name.collate("C")))
     assert ordered.all()[:3] == ["Apollo", "Artemis", "a_b"]
+
+
+async def test_like_keeps_non_ascii_case_apart(session: AsyncSession) -> None:
+    """``'Äpfel' LIKE 'äpfel'`` is false: LIKE compares non-ASCII letters by case too (SQLite's
+    case-blind LIKE folds ASCII only, so here both databases agree)."""
+    assert await session.scalar(select(literal("Äpfel").like("äpfel"))) is False

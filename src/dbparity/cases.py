@@ -138,6 +138,8 @@ def mismatch(divergence: Divergence, when: str, exc: BaseException) -> str | Non
     OperationalError or InterfaceError, both subclasses of DBAPIError."""
     raised = _qualname(type(exc))
     said = f"declared to fail with {divergence.fails!r}"
+    if divergence.sqlstate:
+        said += f" (SQLSTATE {divergence.sqlstate})"
     if when != "call":
         return f"{said} in the test body, but its {when} failed ({raised})"
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
@@ -155,10 +157,29 @@ def mismatch(divergence: Divergence, when: str, exc: BaseException) -> str | Non
     if expected is None:
         return None
     if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        code = driver_sqlstate(exc)
+        if divergence.sqlstate and code is not None:  # the code decides, not the driver's class
+            if code == divergence.sqlstate:
+                return None
+            return f"{said}, but it raised {raised} with SQLSTATE {code}"
         matched = type(exc) is expected
     else:
         matched = isinstance(exc, expected)
     return None if matched else f"{said}, but it raised {raised}"
+
+
+def driver_sqlstate(exc: sqlalchemy.exc.DBAPIError) -> str | None:
+    """The SQLSTATE the driver attached to a wrapped error, or None when it gave none (sqlite3).
+
+    psycopg's errors carry it as ``sqlstate``; SQLAlchemy's asyncpg adapter copies asyncpg's
+    onto its own error (``sqlstate``, ``pgcode``), whose ``__cause__`` is asyncpg's error."""
+    orig = exc.orig
+    for source in (orig, getattr(orig, "__cause__", None)):
+        for attribute in ("sqlstate", "pgcode"):
+            code = getattr(source, attribute, None)
+            if isinstance(code, str) and code:
+                return code
+    return None
 
 
 #: Packages whose own ``assert`` statements failing means a broken run, not the test's assert.
@@ -191,6 +212,27 @@ def enforce_declaration(
     report.outcome = "failed"
     del report.wasxfail
     report.user_properties.append((MISMATCH_PROPERTY, why))
+
+
+def render_briefly(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """Have pytest render a declared case's expected failure as its one exception line, not a
+    traceback. Called while the report is being made, before pytest renders the failure.
+
+    An expected failure's traceback is never shown (pytest prints an xfail's reason, and the
+    results file keeps the exception's class and message from the exception itself), yet
+    rendering it, source lines and chained driver errors included, was three quarters of a
+    SQLite conformance run. A failure that is not the declared one (it becomes an
+    unexpected failure) and any run with ``--runxfail`` keep the full traceback."""
+    divergence = item.stash.get(DIVERGENCE, None)
+    excinfo = call.excinfo
+    if divergence is None or excinfo is None or item.config.getoption("runxfail", False):
+        return
+    if mismatch(divergence, call.when, excinfo.value) is None:
+        item.repr_failure = _exception_line  # type: ignore[method-assign]
+
+
+def _exception_line(excinfo: pytest.ExceptionInfo[BaseException], style: str | None = None) -> str:
+    return excinfo.exconly()
 
 
 def _mismatch_of(report: pytest.TestReport) -> str | None:

@@ -15,12 +15,20 @@ what a test sees), then in the builtins; a name found in both (``TimeoutError``)
 out. A dotted name (``sqlite3.OperationalError``) is imported. The name is resolved when the file
 is loaded, so a typo is an error naming the file and the key, never a case that can no longer
 match. Matching a failure against the declaration is :mod:`dbparity.cases`' job.
+
+An optional ``sqlstate = "2BP01"`` (with ``fails`` naming a DBAPIError class) makes the
+server's error code the key wherever the driver reports one: asyncpg and psycopg wrap one server
+error in different SQLAlchemy classes (2BP01 and 25P02: DBAPIError against InternalError; 21000:
+DBAPIError against ProgrammingError), so a class alone cannot hold on both drivers, and the code
+is what stays the same across drivers and server versions. A driver that reports no code
+(sqlite3) is matched on the class, as without the key.
 """
 
 from __future__ import annotations
 
 import builtins
 import importlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +45,16 @@ CONSEQUENCES: tuple[str, ...] = get_args(Consequence)
 #: Keys of a declaration, and whether dbparity's own backend files must give them. A user's file
 #: may leave out the consequence and the remedy: for a user's suite the report derives the
 #: consequence from the outcomes on both sides.
-KEYS: dict[str, bool] = {"reason": True, "fails": True, "consequence": True, "remedy": True}
+KEYS: dict[str, bool] = {
+    "reason": True,
+    "fails": True,
+    "consequence": True,
+    "remedy": True,
+    "sqlstate": False,
+}
 REQUIRED_FOR_USERS: tuple[str, ...] = ("reason", "fails")
+#: Five characters, digits and upper-case letters: PostgreSQL's error codes (appendix A).
+SQLSTATE = re.compile(r"[0-9A-Z]{5}")
 
 
 class DeclarationError(ValueError):
@@ -54,6 +70,8 @@ class Divergence:
     fails: str
     consequence: str | None = None
     remedy: str | None = None
+    #: The SQLSTATE the failure carries, where the driver reports one (see the module's doc).
+    sqlstate: str | None = None
     #: The exception class ``fails`` names, or None for "assertion" and "no-raise".
     exception: type[BaseException] | None = field(default=None, compare=False, repr=False)
 
@@ -65,10 +83,14 @@ class Divergence:
         """The declaration as it goes into the results file."""
         return {
             "reason": self.reason,
-            "fails": self.fails,
+            "fails": self.failure_text(),
             "consequence": self.consequence,
             "remedy": self.remedy,
         }
+
+    def failure_text(self) -> str:
+        """How the declaration says the case fails, in words: ``fails`` and any SQLSTATE."""
+        return f"{self.fails} (SQLSTATE {self.sqlstate})" if self.sqlstate else self.fails
 
 
 def parse(case_id: str, entry: Any, own: bool) -> Divergence:
@@ -105,6 +127,19 @@ def parse(case_id: str, entry: Any, own: bool) -> Divergence:
         exception = resolve_exception(fails)
     except LookupError as exc:
         raise DeclarationError(f"key '{key}.fails': {exc}") from None
+    sqlstate = entry.get("sqlstate")
+    if sqlstate is not None:
+        sqlstate = sqlstate.strip()
+        if not SQLSTATE.fullmatch(sqlstate):
+            raise DeclarationError(
+                f"key '{key}.sqlstate': {sqlstate!r} is not a SQLSTATE (five digits or upper-case "
+                "letters, e.g. '2BP01'; PostgreSQL's manual, appendix A)"
+            )
+        if exception is None or not issubclass(exception, sqlalchemy.exc.DBAPIError):
+            raise DeclarationError(
+                f"key '{key}.sqlstate' needs 'fails' to name the DBAPIError class the driver's "
+                f"error arrives as (e.g. 'DBAPIError'), not {fails!r}"
+            )
     remedy = entry.get("remedy")
     return Divergence(
         case_id=case_id,
@@ -112,6 +147,7 @@ def parse(case_id: str, entry: Any, own: bool) -> Divergence:
         fails=fails,
         consequence=consequence,
         remedy=remedy.strip() if remedy is not None else None,
+        sqlstate=sqlstate,
         exception=exception,
     )
 
@@ -163,6 +199,7 @@ _HINTS = {
     "consequence": f"say what it means to a user: one of {', '.join(CONSEQUENCES)}",
     "remedy": "say the one thing to do: the portable spelling, the setting, or "
     "'test this on PostgreSQL'",
+    "sqlstate": "give the server's error code, e.g. '2BP01', or leave the key out",
 }
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from dbparity import results as results_format
 from dbparity.backends import Backend
-from dbparity.cases import case_properties, enforce_declaration, phase_outcome
+from dbparity.cases import case_properties, enforce_declaration, phase_outcome, render_briefly
 from dbparity.plugin import loops
 from dbparity.plugin.observer import observed_use
 from dbparity.plugin.server_watch import server_gone
@@ -162,6 +162,7 @@ def pytest_runtest_makereport(
     only when its failure is the declared one (``cases.enforce_declaration``)."""
     if call.excinfo is None:
         return (yield)
+    render_briefly(item, call)  # a declared failure's traceback is never shown: skip rendering it
     report: pytest.TestReport
     if sys.version_info < (3, 12) and gc.isenabled():
         gc.disable()
