@@ -1,0 +1,1 @@
+"""A small task board: projects, the workers in them, and their tasks."""

@@ -1,0 +1,142 @@
+"""The four setups the project grew from (``../shared/seeds``), each a small project of its own
+under ``tests/data/seed_NNN/``, run through ``dbparity run`` in URL mode on real servers.
+
+Each folder holds ``project/`` (what is run) and ``original/`` (the files as the project has them
+before dbparity; only those that differ). A recipe is worth something only if it costs the
+user at most three lines, so that is checked here, and so is every count the report gives.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+#: The backends a recipe runs on unless it says otherwise (PGlite needs Node.js: seed 000 only).
+EVERYWHERE = ("postgres-asyncpg", "postgres-psycopg", "sqlite-memory", "sqlite-file")
+needs_node = pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None,
+    reason="PGlite needs Node.js and npm",
+)
+
+
+def changed_lines(seed: str) -> dict[str, int]:
+    """Per file of ``original/``, how many lines differ in ``project/``: a replaced block counts
+    its longer side, an inserted or deleted line counts one (blank lines too)."""
+    root = DATA / seed
+    counts = {}
+    for before in sorted((root / "original").rglob("*")):
+        if not before.is_file():
+            continue
+        name = before.relative_to(root / "original").as_posix()
+        old = before.read_text("utf-8").splitlines()
+        new = (root / "project" / name).read_text("utf-8").splitlines()
+        matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+        counts[name] = sum(
+            max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
+        )
+    return counts
+
+
+@dataclass
+class SeedRun:
+    returncode: int
+    console: str
+    out: Path
+
+    def outcomes(self, backend: str) -> dict[str, str]:
+        return {c["id"]: c["outcome"] for c in self.results(backend)["cases"]}
+
+    def results(self, backend: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.out / f"{backend}.json").read_text("utf-8"))
+        return data
+
+    def line(self, backend: str) -> str:
+        """The progress line saying how the backend's run ended."""
+        done = [
+            line
+            for line in self.console.splitlines()
+            if f"] {backend}: " in line and "running pytest" not in line
+        ]
+        assert len(done) == 1, self.console
+        return done[0]
+
+    def line_of_verdict(self, backend: str) -> str:
+        """The closing line giving the backend's verdict against PostgreSQL."""
+        found = [line for line in self.console.splitlines() if line.startswith(f"{backend}@")]
+        assert len(found) == 1, self.console
+        return found[0]
+
+    @property
+    def report(self) -> str:
+        return (self.out / "report" / "compatibility.md").read_text("utf-8")
+
+    @property
+    def differing(self) -> dict[str, list[str]]:
+        """Per test that behaves differently, the stand-in columns where it does."""
+        merged = json.loads((self.out / "report" / "results.json").read_text("utf-8"))
+        found: dict[str, list[str]] = {}
+        for case in merged["cases"]:
+            for column, cell in case["cells"].items():
+                if cell["agrees"] is False:
+                    found.setdefault(case["id"], []).append(column.split("@")[0])
+        return found
+
+
+def run_seed(seed: str, where: Path, *args: str) -> SeedRun:
+    """``dbparity run`` in a copy of the seed's project, as a user runs it there."""
+    project = where / seed
+    shutil.copytree(DATA / seed / "project", project)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "PYTEST_"))}
+    argv = [sys.executable, "-c", "import sys; from dbparity.cli import main; sys.exit(main())"]
+    done = subprocess.run(
+        [*argv, "run", *args, "--", "-p", "no:randomly", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return SeedRun(done.returncode, done.stdout + done.stderr, project / "dbparity-results")
+
+
+def test_seed_000_costs_three_lines() -> None:
+    assert changed_lines("seed_000") == {"tests/conftest.py": 3}
+
+
+@pytest.mark.slow
+@needs_node
+def test_seed_000_measures_the_projects_own_sqlite(tmp_path: Path) -> None:
+    """A function-scoped engine, create_all/drop_all per test, SQLModel's AsyncSession with
+    ``.exec()`` and chained data fixtures, all the project's own. Its SQLite has foreign keys
+    off (SQLite's default); in URL mode dbparity sets no PRAGMA, so the orphan task that
+    PostgreSQL refuses is accepted there, and the report must say so."""
+    backends = (*EVERYWHERE, "pglite")
+    ran = run_seed("seed_000", tmp_path, "--env", "DATABASE_URL=async", "--backends", *backends)
+    assert ran.returncode == 1, ran.console  # a test failed on SQLite
+    orphan = "tasks.task_with_unknown_project"
+    for backend in ("postgres-asyncpg", "postgres-psycopg", "pglite"):
+        assert f"{backend}: all 13 tests passed" in ran.line(backend)
+        assert set(ran.outcomes(backend).values()) == {"conforms"}
+    for backend in ("sqlite-memory", "sqlite-file"):
+        assert f"{backend}: 1 of 13 tests failed" in ran.line(backend)
+        outcomes = ran.outcomes(backend)
+        assert outcomes.pop(orphan) == "unexpected-failure"
+        assert set(outcomes.values()) == {"conforms"} and len(outcomes) == 12
+        case = next(c for c in ran.results(backend)["cases"] if c["id"] == orphan)
+        assert "DID NOT RAISE" in case["reason"]
+    assert all(c["used_database"] for c in ran.results("sqlite-memory")["cases"])
+    assert ran.differing == {orphan: ["sqlite-file", "sqlite-memory"]}
+    assert "1 tests behave differently on a stand-in" in ran.console
+    assert "agrees with PostgreSQL on 12 of 13 behaviours" in ran.line_of_verdict("sqlite-memory")
+    assert "### Fails here only (false alarm): 1 test" in ran.report
+    assert f"| `{orphan}` |" in ran.report
