@@ -140,3 +140,37 @@ def test_seed_000_measures_the_projects_own_sqlite(tmp_path: Path) -> None:
     assert "agrees with PostgreSQL on 12 of 13 behaviours" in ran.line_of_verdict("sqlite-memory")
     assert "### Fails here only (false alarm): 1 test" in ran.report
     assert f"| `{orphan}` |" in ran.report
+
+
+def test_seed_001_costs_two_lines() -> None:
+    assert changed_lines("seed_001") == {"tests/conftest.py": 2}
+
+
+@pytest.mark.slow
+def test_seed_001_fastapi_with_truncate(tmp_path: Path) -> None:
+    """The app's own engine and the tests' own engine, both built at import time from the URL
+    dbparity exports; real commits, emptied with TRUNCATE after each test. SQLite has no
+    TRUNCATE: every test errors in its teardown there, so nothing can be compared, and the
+    report must say that rather than 'agrees'."""
+    ran = run_seed("seed_001", tmp_path, "--env", "DATABASE_URL=async", "--backends", *EVERYWHERE)
+    assert ran.returncode == 1, ran.console
+    tests = {
+        "examples.create_example",
+        "examples.each_test_starts_empty",
+        "examples.get_example",
+        "examples.missing_example_is_404",
+        "examples.update_example",
+    }
+    for backend in ("postgres-asyncpg", "postgres-psycopg"):
+        assert f"{backend}: all 5 tests passed" in ran.line(backend)
+        assert ran.outcomes(backend) == dict.fromkeys(tests, "conforms")
+    for backend in ("sqlite-memory", "sqlite-file"):
+        assert f"{backend}: 5 of 5 tests failed" in ran.line(backend)
+        assert ran.outcomes(backend) == dict.fromkeys(tests, "error")
+        cases = ran.results(backend)["cases"]
+        assert all('near "TRUNCATE": syntax error' in c["reason"] for c in cases)
+        assert "no behaviour checked" in ran.line_of_verdict(backend)
+    assert ran.differing == {}  # errors are no verdict, on either side
+    assert "0 tests behave differently on a stand-in" in ran.console
+    assert "**10 items need attention**" in ran.report
+    assert "### Skipped or errored on one side only: 5 tests" in ran.report

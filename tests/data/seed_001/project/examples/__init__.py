@@ -1,0 +1,1 @@
+"""A FastAPI service with an async SQLAlchemy session per request."""
