@@ -174,3 +174,32 @@ def test_seed_001_fastapi_with_truncate(tmp_path: Path) -> None:
     assert "0 tests behave differently on a stand-in" in ran.console
     assert "**10 items need attention**" in ran.report
     assert "### Skipped or errored on one side only: 5 tests" in ran.report
+
+
+def test_seed_003_costs_two_lines() -> None:
+    assert changed_lines("seed_003") == {"tests/conftest.py": 2}
+
+
+@pytest.mark.slow
+def test_seed_003_a_plugin_builds_on_database_url(tmp_path: Path) -> None:
+    """The project's ``database_url`` fixture reads the URL dbparity exports; a plugin
+    recreates that database, initializes it and hands out rolled-back sessions. The one
+    difference is SQLite's case-insensitive LIKE."""
+    ran = run_seed("seed_003", tmp_path, "--env", "DATABASE_URL=async", "--backends", *EVERYWHERE)
+    assert ran.returncode == 1, ran.console
+    search = "notes.prefix_search_is_case_sensitive"
+    for backend in ("postgres-asyncpg", "postgres-psycopg"):
+        assert f"{backend}: all 5 tests passed" in ran.line(backend)
+        assert set(ran.outcomes(backend).values()) == {"conforms"}
+    for backend in ("sqlite-memory", "sqlite-file"):
+        assert f"{backend}: 1 of 5 tests failed" in ran.line(backend)
+        outcomes = ran.outcomes(backend)
+        assert outcomes.pop(search) == "unexpected-failure"
+        assert set(outcomes.values()) == {"conforms"} and len(outcomes) == 4
+        case = next(c for c in ran.results(backend)["cases"] if c["id"] == search)
+        assert "'hello there'" in case["reason"]
+        assert "agrees with PostgreSQL on 4 of 5 behaviours" in ran.line_of_verdict(backend)
+    for backend in EVERYWHERE:  # the plugin's recreated database is still the one observed
+        assert all(c["used_database"] for c in ran.results(backend)["cases"])
+    assert ran.differing == {search: ["sqlite-file", "sqlite-memory"]}
+    assert "1 tests behave differently on a stand-in" in ran.console

@@ -1,0 +1,1 @@
+"""Notes, and the queries the app runs on them."""
