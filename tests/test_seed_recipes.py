@@ -92,20 +92,24 @@ class SeedRun:
         return found
 
 
+#: ``dbparity`` as a user's shell runs it, from this interpreter's installation.
+DBPARITY = [sys.executable, "-c", "import sys; from dbparity.cli import main; sys.exit(main())"]
+PYTEST_ARGS = ("-p", "no:randomly", "-p", "no:cacheprovider")
+
+
+def dbparity(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``dbparity`` command in the project's folder, as a user's shell runs it, with no
+    ``DATABASE_URL`` of this process's environment (only what dbparity exports)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "PYTEST_"))}
+    argv = [*DBPARITY, *args]
+    return subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, timeout=600)
+
+
 def run_seed(seed: str, where: Path, *args: str) -> SeedRun:
-    """``dbparity run`` in a copy of the seed's project, as a user runs it there."""
+    """``dbparity run`` in a copy of the seed's project."""
     project = where / seed
     shutil.copytree(DATA / seed / "project", project)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "PYTEST_"))}
-    argv = [sys.executable, "-c", "import sys; from dbparity.cli import main; sys.exit(main())"]
-    done = subprocess.run(
-        [*argv, "run", *args, "--", "-p", "no:randomly", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = dbparity(project, "run", *args, "--", *PYTEST_ARGS)
     return SeedRun(done.returncode, done.stdout + done.stderr, project / "dbparity-results")
 
 
@@ -174,6 +178,42 @@ def test_seed_001_fastapi_with_truncate(tmp_path: Path) -> None:
     assert "0 tests behave differently on a stand-in" in ran.console
     assert "**10 items need attention**" in ran.report
     assert "### Skipped or errored on one side only: 5 tests" in ran.report
+
+
+def test_seed_002_costs_three_lines() -> None:
+    assert changed_lines("seed_002") == {"tests/conftest.py": 3}
+
+
+@pytest.mark.slow
+def test_seed_002_raw_asyncpg_on_postgresql_and_a_version_of_the_axis(tmp_path: Path) -> None:
+    """No SQLAlchemy: an asyncpg pool of the project's own, with the driver's DSN in place of
+    its testcontainers server, on the reference and on PostgreSQL 16, merged into one report.
+    Every test must count as using the database (seen through asyncpg itself)."""
+    dsn = ("--env", "DATABASE_URL=dsn")
+    ran = run_seed("seed_002", tmp_path, *dsn, "--backends", "postgres-asyncpg,postgres-psycopg")
+    assert ran.returncode == 0, ran.console
+    project = tmp_path / "seed_002"
+    at_16 = ("--backends", "postgres-asyncpg", "-o", "pg16", "--", *PYTEST_ARGS)
+    versions = ("--postgres-version", "16", "--postgres-source", "embedded")
+    pg16 = dbparity(project, "run", *dsn, *at_16, *versions)
+    assert pg16.returncode == 0, pg16.stdout + pg16.stderr
+    inputs = [f"dbparity-results/{b}.json" for b in ("postgres-asyncpg", "postgres-psycopg")]
+    merged = dbparity(project, "report", *inputs, "pg16/postgres-asyncpg.json", "-o", "merged")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    verdicts = [line for line in merged.stdout.splitlines() if "@PostgreSQL " in line]
+    assert len(verdicts) == 3 and "reference: 9 of 9 tests pass" in verdicts[0]
+    assert any(v.startswith("postgres-asyncpg@PostgreSQL 16.") for v in verdicts)
+    assert all("agrees with PostgreSQL on 9 of 9 behaviours" in v for v in verdicts[1:])
+    files = [project / name for name in (*inputs, "pg16/postgres-asyncpg.json")]
+    for file in files:
+        cases = json.loads(file.read_text("utf-8"))["cases"]
+        assert len(cases) == 9
+        assert all(c["outcome"] == "conforms" and c["used_database"] for c in cases)
+    report = json.loads((project / "merged" / "results.json").read_text("utf-8"))
+    assert len(report["columns"]) == 3
+    assert not [
+        c for c in report["cases"] for cell in c["cells"].values() if cell["agrees"] is False
+    ]
 
 
 def test_seed_003_costs_two_lines() -> None:
