@@ -96,7 +96,10 @@ def process_database(backend: Backend, target: Target) -> Iterator[ProcessDataba
             stack.callback(keeper.close)
             query = {"mode": "memory", "cache": "shared", "uri": "true"}
             url = URL.create(backend.dialect, database=f"file:{name}", query=query)
-            yield ProcessDatabase(url, url.set(drivername="sqlite"), uri)
+            # pysqlite takes a memory URL for a per-thread database and checks threads; this one
+            # is shared by every thread, as a file is (where SQLAlchemy turns the check off).
+            sync = url.set(drivername="sqlite").update_query_dict({"check_same_thread": "false"})
+            yield ProcessDatabase(url, sync, uri)
         elif backend.family == "sqlite":
             path = Path(target.location) / f"{worker}.db"
             url = URL.create(backend.dialect, database=str(path))
