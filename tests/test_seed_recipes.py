@@ -285,3 +285,52 @@ def test_a_sync_session_may_close_on_another_thread_on_sqlite_memory(
     assert ran.ret == pytest.ExitCode.OK, ran.stdout.str()
     cases = json.loads(results.read_text("utf-8"))["cases"]
     assert [(c["outcome"], c["used_database"]) for c in cases] == [("conforms", True)]
+
+
+@pytest.mark.slow
+def test_a_failure_on_psycopg_from_another_loop_is_the_tests_own(
+    pytester: pytest.Pytester,
+) -> None:
+    """Found by the fastcrud trial: its endpoint tests drive the async session from a sync
+    TestClient's loop. psycopg carries on there; a test that then fails on a foreign key that
+    PostgreSQL enforces failed for that reason. The run must go on and record it, not stop
+    blaming the loop (which is right on asyncpg only, where the loop itself is the failure)."""
+    pytester.makeini("[pytest]\nasyncio_mode = auto\n")
+    pytester.makepyfile(
+        test_portal="""
+        import os
+
+        from anyio.from_thread import start_blocking_portal
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(os.environ["DB"])
+
+
+        async def test_fails_for_a_reason_of_its_own():
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                with start_blocking_portal() as portal:  # the app's loop, as in TestClient
+                    assert portal.call(conn.scalar, text("SELECT 2")) == 2
+                assert False, "a reason of its own"
+
+
+        async def test_the_run_goes_on():
+            async with engine.connect() as conn:
+                assert await conn.scalar(text("SELECT 3")) == 3
+        """
+    )
+    results = pytester.path / "postgres-psycopg.json"
+    ran = pytester.runpytest_subprocess(
+        "--backend=postgres-psycopg",
+        "--dbparity-env=DB=async",
+        f"--dbparity-results={results}",
+        "-p",
+        "no:randomly",
+        timeout=300,
+    )
+    assert ran.ret == pytest.ExitCode.TESTS_FAILED, ran.stdout.str()
+    cases = {c["id"]: c for c in json.loads(results.read_text("utf-8"))["cases"]}
+    assert cases["portal.fails_for_a_reason_of_its_own"]["outcome"] == "unexpected-failure"
+    assert "a reason of its own" in cases["portal.fails_for_a_reason_of_its_own"]["reason"]
+    assert cases["portal.the_run_goes_on"]["outcome"] == "conforms"
