@@ -4,10 +4,11 @@ A connection lives on the loop it was opened on. Code that drives it from anothe
 sync ``TestClient`` runs the app on a thread with its own loop; a function-scoped async fixture;
 anyio's own loop) works by luck on aiosqlite and psycopg and fails on asyncpg, which would
 otherwise read as "passes on SQLite, fails on PostgreSQL". The observer sees the loop at each
-statement (``dbparity.plugin.observer``); a test that failed after such a statement is this
-mistake, and the first one stops the run with one line naming the loop's owner it detected.
-What an exception's message says is never the evidence: a project's own failure that quotes
-the same words is its own.
+statement (``dbparity.plugin.observer``); a test that drove a connection from a foreign loop and
+then failed with a loop error (by its type, raised inside asyncio, a driver or SQLAlchemy) is
+this mistake, and the first one stops the run with one line naming the loop's owner it
+detected. What an exception's message says is never the evidence: a project's own failure that
+quotes the same words is its own.
 """
 
 from __future__ import annotations
@@ -15,6 +16,46 @@ from __future__ import annotations
 import pytest
 
 PROPERTY = "dbparity_foreign_loop"
+
+
+#: Where a loop mismatch is raised: asyncio itself, or a driver or SQLAlchemy awaiting on it.
+_LOOP_MODULES = ("asyncio", "asyncpg", "psycopg", "aiosqlite", "sqlalchemy")
+
+
+def raised_by_the_loop(error: BaseException) -> bool:
+    """Whether the failure is the loop's: a ``RuntimeError`` (asyncio's "attached to a
+    different loop", "bound to a different event loop") or asyncpg's ``InterfaceError``, raised
+    inside asyncio, a driver or SQLAlchemy, anywhere in the exception's chain. A test that
+    drove a connection from another loop and then failed on its own (an assertion, a foreign
+    key PostgreSQL enforces: psycopg and aiosqlite carry on across loops) failed for its own
+    reason. Decided by type and place, never by the message's words."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen or len(seen) > 50:
+            continue
+        seen.add(id(current))
+        loop_type = isinstance(current, RuntimeError) or (
+            type(current).__name__ == "InterfaceError"
+            and type(current).__module__.startswith("asyncpg")
+        )
+        if loop_type and _raised_in(current, _LOOP_MODULES):
+            return True
+        todo += [current.__cause__, current.__context__]
+        todo += list(getattr(current, "exceptions", ()))  # exception groups (anyio)
+    return False
+
+
+def _raised_in(error: BaseException, modules: tuple[str, ...]) -> bool:
+    """Whether the innermost Python frame of the traceback belongs to one of ``modules``."""
+    tb = error.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module.split(".")[0] in modules
 
 
 def message(owner: str) -> str:

@@ -27,10 +27,6 @@ from dbparity.plugin import loops
 
 #: Report property: whether the test used the provisioned database (so far, in this phase).
 USED_PROPERTY = "dbparity_used_database"
-#: Drivers whose connections fail when driven from another loop than their own. psycopg and
-#: aiosqlite carry on there (a sync TestClient works with them), so a test that fails on them
-#: failed for a reason of its own (a foreign key PostgreSQL enforces), never for the loop.
-_REFUSES_FOREIGN_LOOPS = frozenset({"asyncpg"})
 #: Key in a pooled connection's ``info``: the loop it was opened on (asyncio drivers only).
 _HOME_LOOP = "dbparity_home_loop"
 
@@ -108,8 +104,6 @@ class Observer:
         if self.current is None or not self.observes(conn.engine):
             return
         self.current.used_database = True
-        if conn.dialect.driver not in _REFUSES_FOREIGN_LOOPS:
-            return  # the statement runs there: a failure of the test has another cause
         home = conn.connection.info.get(_HOME_LOOP)
         loop = _running_loop()
         if home is not None and loop is not None and loop is not home:
@@ -149,7 +143,13 @@ class ObserverHooks:
             return report  # the backend did not start: nothing was observed
         report.user_properties.append((USED_PROPERTY, use.used_database))
         failed = call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception)
-        if failed and use.foreign_loop and loops.flagged(report) is None:
+        if (
+            failed
+            and use.foreign_loop
+            and loops.flagged(report) is None
+            and call.excinfo is not None
+            and loops.raised_by_the_loop(call.excinfo.value)
+        ):
             loops.flag(item, use.foreign_loop, report)
         return report
 
