@@ -44,6 +44,8 @@ class ShadowSide:
         self.label = label
         self._connections: dict[int, AsyncConnection] = {}
         self._free: list[AsyncConnection] = []
+        #: One connection kept for the resync between tests (a new one each time cost a login).
+        self._resync: AsyncConnection | None = None
         self.test: TestShadow | None = None
 
     # --- connections, following the stand-in's ----------------------------------------------
@@ -126,16 +128,19 @@ class ShadowSide:
         return test
 
     async def resync(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.exec_driver_sql(_RESYNC_SEQUENCES)
-            await conn.commit()
+        if self._resync is None:
+            self._resync = await self._new_connection()
+        await self._resync.exec_driver_sql(_RESYNC_SEQUENCES)
+        await self._resync.commit()
 
     async def create_schema(self, metadata: MetaData) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
 
     async def close(self) -> None:
-        for conn in [*self._connections.values(), *self._free]:
+        kept = [self._resync] if self._resync is not None else []
+        self._resync = None
+        for conn in [*self._connections.values(), *self._free, *kept]:
             with contextlib.suppress(SQLAlchemyError):
                 await conn.close()
         self._connections.clear()
