@@ -245,3 +245,48 @@ def test_dbparity_run_shadow_shadows_each_stand_in(pytester: pytest.Pytester) ->
     report = (project.path / "out" / "report" / "compatibility.md").read_text("utf-8")
     assert "Statements that differ on PostgreSQL" in report
     assert "like_matches_more_on_sqlite" in report.split("Statements that differ on PostgreSQL")[1]
+
+
+ENUM_TESTS = """
+import enum
+import os
+
+from sqlalchemy import Column, Enum, Integer, MetaData, Table, create_engine, select
+
+
+class Brand(enum.Enum):
+    ACME = "acme"
+    OTHER = "other"
+
+
+metadata = MetaData()
+things = Table(
+    "things", metadata, Column("id", Integer, primary_key=True), Column("brand", Enum(Brand))
+)
+engine = create_engine(os.environ["SYNC_URL"])
+
+
+def test_a_table_with_an_enum_is_created_on_both_sides():
+    metadata.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(things.insert().values(brand=Brand.ACME))
+            assert conn.scalar(select(things.c.brand)) is Brand.ACME
+    finally:
+        metadata.drop_all(engine)
+"""
+
+
+def test_the_users_create_table_brings_its_enum_type_to_the_shadow(
+    pytester: pytest.Pytester,
+) -> None:
+    """Found in starlette-admin's suite: the stand-in's CREATE TABLE, mirrored alone, lacked
+    the ENUM type that the user's create_all would emit on PostgreSQL: a false 'PostgreSQL
+    raises' on every test that created its tables."""
+    project = UserProject(pytester)
+    project.write("test_enums.py", ENUM_TESTS)
+    result = project.run_on("sqlite-memory", SHADOW, "--dbparity-env=SYNC_URL=sync")
+    result.assert_outcomes(passed=1)
+    found = _statements(project)["enums.a_table_with_an_enum_is_created_on_both_sides"]
+    assert found["differences"] == [], found
+    assert found["compared"] >= 3  # CREATE TABLE, INSERT, SELECT at least

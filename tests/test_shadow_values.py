@@ -16,6 +16,7 @@ def test_every_rule_is_listed() -> None:
         "bytes-like",
         "bool-vs-int",
         "clock-reading",
+        "identity-only",
         "unordered",
         "limit-without-order",
     )
@@ -87,3 +88,41 @@ def test_secret_parameters_are_masked() -> None:
     assert "hunter2" not in shown and "bob" in shown
     assert "hunter2" not in shown_parameters({"user_password": "hunter2", "n": 1})
     assert "s3cret" not in shown_parameters(("postgresql://u:s3cret@h/db",))
+
+
+class _Hashed:
+    """Like sqlalchemy_utils' Password: no ``==`` of its own, so two reads are never equal."""
+
+    def __init__(self, digest: bytes, context: object) -> None:
+        self.digest = digest
+        self.context = context
+
+
+class _Slotted:
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"<_Slotted {self.value} at 0x{id(self):x}>"
+
+
+def test_identity_only_values_compare_by_their_attributes() -> None:
+    """Found in starlette-admin's suite: a Password read back on each side was a 'difference'."""
+    context = object
+    same = rows_differ(
+        [(_Hashed(b"h1", _Hashed(b"c", None)),)],
+        [(_Hashed(b"h1", _Hashed(b"c", None)),)],
+        True,
+        False,
+    )
+    assert same == ""
+    assert rows_differ([(_Hashed(b"h1", context),)], [(_Hashed(b"h2", context),)], True, False)
+    # unordered rows (no ORDER BY) go through the multiset comparison
+    assert rows_differ([(_Hashed(b"h1", None),)], [(_Hashed(b"h1", None),)], False, False) == ""
+    # no attributes to compare: what they print as, without the memory address
+    assert rows_differ([(_Slotted(1),)], [(_Slotted(1),)], True, False) == ""
+    assert rows_differ([(_Slotted(1),)], [(_Slotted(2),)], True, False) == "rows"
+    # a class with its own == is left to it
+    assert rows_differ([(Decimal("1.0"),)], [(Decimal("1.00"),)], True, False) == ""

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.engine.cursor import CursorFetchStrategy, FullyBufferedCursorFetchStrategy
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateTable
+from sqlalchemy.sql.sqltypes import SchemaType
 
 from dbparity.redact import redact
 from dbparity.shadow.values import Rows, rows_differ
@@ -139,6 +141,7 @@ def run_on_shadow(conn: Connection, element: Any, params: Any) -> Outcome:
         if isinstance(element, str):
             result = conn.exec_driver_sql(element, params)
         else:
+            _create_types_first(conn, element)
             result = conn.execute(element, params)
     except DBAPIError as exc:
         return Outcome(error=error_of(exc))
@@ -150,6 +153,16 @@ def run_on_shadow(conn: Connection, element: Any, params: Any) -> Outcome:
         outcome.rowcount = result.rowcount
     outcome.keys = _generated_keys(result)
     return outcome
+
+
+def _create_types_first(conn: Connection, element: Any) -> None:
+    """A mirrored CREATE TABLE needs its column types that PostgreSQL creates apart (a native
+    ENUM): the user's ``create_all`` would emit them on PostgreSQL, the stand-in's did not."""
+    if not isinstance(element, CreateTable):
+        return
+    for column in element.element.columns:
+        if isinstance(column.type, SchemaType):
+            column.type.create(bind=conn, checkfirst=True)
 
 
 def compare(

@@ -3,9 +3,11 @@ on PostgreSQL, how to show it, and which line of the user's code sent it."""
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
-from collections.abc import Mapping, Sequence
+import sysconfig
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -161,10 +163,15 @@ def secret_columns(statement: str) -> bool:
 
 
 def user_location() -> str:
-    """``path:line`` of the first frame outside SQLAlchemy, the drivers and dbparity, following
-    an async engine's greenlet to the coroutine that awaited it; "" when there is none (a
-    statement dbparity's own fixtures sent)."""
-    frame: FrameType | None = sys._getframe(1)
+    """``path:line`` of the first frame of the project's own code (outside the standard
+    library and installed packages), following an async engine's greenlet to the coroutine
+    that awaited it; else the first frame outside SQLAlchemy, the drivers and dbparity (a
+    statement sent from a thread pool, whose caller is not on this thread's stack); "" when
+    there is none (a statement dbparity's own fixtures sent)."""
+    return _first_frame(sys._getframe(1), _installed) or _first_frame(sys._getframe(1), _library)
+
+
+def _first_frame(frame: FrameType | None, skipped: Callable[[str], bool]) -> str:
     greenlet_module = sys.modules.get("greenlet")
     current = greenlet_module.getcurrent() if greenlet_module is not None else None
     for _ in range(20):  # greenlets, innermost first
@@ -172,7 +179,7 @@ def user_location() -> str:
         while frame is not None and hops < 300:
             hops += 1
             path = frame.f_code.co_filename
-            if not _library(path):
+            if not skipped(path):
                 return f"{_relative(path)}:{frame.f_lineno}"
             frame = frame.f_back
         current = getattr(current, "parent", None)
@@ -180,6 +187,21 @@ def user_location() -> str:
             return ""
         frame = current.gr_frame
     return ""
+
+
+_STDLIB = sysconfig.get_paths()["stdlib"]
+
+
+@functools.lru_cache(maxsize=4096)
+def _installed(path: str) -> bool:
+    """The standard library or an installed package: not the project's own code."""
+    parts = Path(path).parts
+    return (
+        _library(path)
+        or path.startswith(_STDLIB)
+        or "site-packages" in parts
+        or "dist-packages" in parts
+    )
 
 
 _library_cache: dict[str, bool] = {}

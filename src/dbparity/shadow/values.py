@@ -14,6 +14,9 @@ difference a user could see (a timezone, a padded string, a float4's precision) 
   ``CLOCK_TOLERANCE`` of each other and of the wall clock are the same reading of the clock
   (``now()``, ``CURRENT_TIMESTAMP`` or a Python default evaluated a moment apart); a naive value
   against an aware one stays a difference;
+- ``identity-only``: two values of one class that has no value equality of its own (its
+  ``==`` is identity: ``sqlalchemy_utils``' ``Password``) are compared by their attributes,
+  under these same rules, or by what they print as without their memory address;
 - ``unordered``: without ORDER BY the rows are a multiset; with ORDER BY, a list;
 - ``limit-without-order``: with LIMIT or OFFSET and no ORDER BY, which rows come back is
   arbitrary on both sides: only their number is compared.
@@ -22,6 +25,7 @@ difference a user could see (a timezone, a padded string, a float4's precision) 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -35,6 +39,7 @@ RULES = (
     "bytes-like",
     "bool-vs-int",
     "clock-reading",
+    "identity-only",
     "unordered",
     "limit-without-order",
 )
@@ -129,11 +134,40 @@ def _same_row(left: tuple[Any, ...], right: tuple[Any, ...]) -> bool:
     return len(left) == len(right) and all(_same(a, b) for a, b in zip(left, right, strict=True))
 
 
-def _same(left: Any, right: Any) -> bool:
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+#: How deep ``identity-only`` follows attributes before it calls two objects the same.
+IDENTITY_DEPTH = 3
+
+
+def _identity_equality(value: Any) -> bool:
+    """Whether the value's class compares by identity (it inherits ``object.__eq__``)."""
+    eq: object = type(value).__eq__
+    return eq is object.__eq__
+
+
+def identity_only(left: Any, right: Any, depth: int = 0) -> bool | None:
+    """Rule ``identity-only``: whether two objects of one class without value equality hold the
+    same values; None when the rule does not apply (another class, or a class with ``==``)."""
+    if type(left) is not type(right) or not _identity_equality(left):
+        return None
+    if depth >= IDENTITY_DEPTH:
+        return True
+    left_vars, right_vars = getattr(left, "__dict__", None), getattr(right, "__dict__", None)
+    if not isinstance(left_vars, dict) or not isinstance(right_vars, dict):
+        return _ADDRESS.sub("", repr(left)) == _ADDRESS.sub("", repr(right))
+    return left_vars.keys() == right_vars.keys() and all(
+        _same(left_vars[name], right_vars[name], depth + 1) for name in left_vars
+    )
+
+
+def _same(left: Any, right: Any, depth: int = 0) -> bool:
     if isinstance(left, float) and isinstance(right, float) and math.isnan(left):
         return math.isnan(right)
     if clock_reading(left, right):
         return True
+    by_attributes = identity_only(left, right, depth)
+    if by_attributes is not None:
+        return by_attributes
     try:
         return bool(left == right)
     except Exception:  # a value whose == raises (an odd type): compare what they print as
@@ -148,7 +182,9 @@ def _same_multiset(left: Rows, right: Rows) -> bool:
             return True
     except TypeError:  # unhashable values (JSON documents): compare sorted by their text
         pass
-    if not any(isinstance(v, (datetime, dict, list)) for row in left for v in row):
+    if not any(
+        isinstance(v, (datetime, dict, list)) or _identity_equality(v) for row in left for v in row
+    ):
         return False
     # values equal only by a rule (a clock reading) or unhashable: pair each row with one
     remaining = list(right)
