@@ -17,6 +17,7 @@ def test_every_rule_is_listed() -> None:
         "bool-vs-int",
         "clock-reading",
         "identity-only",
+        "unstable-bind",
         "unordered",
         "limit-without-order",
     )
@@ -126,3 +127,25 @@ def test_identity_only_values_compare_by_their_attributes() -> None:
     assert rows_differ([(_Slotted(1),)], [(_Slotted(2),)], True, False) == "rows"
     # a class with its own == is left to it
     assert rows_differ([(Decimal("1.0"),)], [(Decimal("1.00"),)], True, False) == ""
+
+
+def test_unstable_bind_leaves_each_sides_own_columns_out() -> None:
+    from dbparity.shadow.values import without_columns
+
+    stand_in = [("salt1$x", 1, "a")]
+    shadow = [("salt2$x", 1, "b")]
+    assert rows_differ(stand_in, shadow, True, False) == "rows"
+    left_out = frozenset({0})
+    assert (
+        rows_differ(
+            without_columns(stand_in, left_out), without_columns(shadow, left_out), True, False
+        )
+        == "rows"
+    )  # the third column still differs
+    left_out = frozenset({0, 2})
+    assert (
+        rows_differ(
+            without_columns(stand_in, left_out), without_columns(shadow, left_out), True, False
+        )
+        == ""
+    )

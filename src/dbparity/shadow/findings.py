@@ -30,6 +30,8 @@ class StatementInfo:
     write: bool
     ordered: bool
     limited: bool
+    #: Result columns whose type writes a new value each time (rule ``unstable-bind``).
+    left_out: frozenset[int] = frozenset()
 
 
 @dataclass

@@ -39,6 +39,7 @@ from dbparity.shadow.statements import (
     ordered,
     user_location,
 )
+from dbparity.shadow.unstable import UnstableTypes
 from dbparity.shadow.worker import ShadowWorker
 
 #: Key in a pooled connection's ``info``: which shadow connection follows it.
@@ -61,6 +62,7 @@ class Mirror:
         self.side = side
         self.in_test = in_test
         self.shadow_paramstyle = side.engine.dialect.paramstyle
+        self.unstable = UnstableTypes()
         self._keys = itertools.count(1)
         #: Per stand-in connection, the statements under way (a listener may nest one: the
         #: SQLite engines' BEGIN inside an autobegin), for ``handle_error``.
@@ -196,6 +198,8 @@ class Mirror:
             shadow_params = _with_python_defaults(element, given, context)
         else:
             return
+        if context is not None:
+            self.unstable.learn(context, conn.dialect)
         info = None
         if self.in_test():
             info = StatementInfo(
@@ -206,6 +210,7 @@ class Mirror:
                 write=is_write(element, text),
                 ordered=ordered(element, text),
                 limited=limited(element, text),
+                left_out=self.unstable.result_columns(context),
             )
         self._submit(key, shadow_element, shadow_params, stand_in, info)
 

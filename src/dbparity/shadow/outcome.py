@@ -18,7 +18,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.sqltypes import SchemaType
 
 from dbparity.redact import redact
-from dbparity.shadow.values import Rows, rows_differ
+from dbparity.shadow.values import Rows, rows_differ, without_columns
 
 Consequence = Literal["false-confidence", "false-alarm", "silent-drift"]
 #: Rows shown per side in a finding.
@@ -166,7 +166,13 @@ def _create_types_first(conn: Connection, element: Any) -> None:
 
 
 def compare(
-    stand_in: Outcome, shadow: Outcome, *, write: bool, ordered: bool, limited: bool
+    stand_in: Outcome,
+    shadow: Outcome,
+    *,
+    write: bool,
+    ordered: bool,
+    limited: bool,
+    left_out: frozenset[int] = frozenset(),
 ) -> Difference | None:
     """The difference between the two sides, or None when they agree."""
     if stand_in.error is not None or shadow.error is not None:
@@ -185,7 +191,12 @@ def compare(
     ):
         return Difference("generated key", "silent-drift", desynchronises=True)
     if stand_in.rows is not None and shadow.rows is not None:
-        what = rows_differ(stand_in.rows, shadow.rows, ordered=ordered, limited=limited)
+        what = rows_differ(
+            without_columns(stand_in.rows, left_out),
+            without_columns(shadow.rows, left_out),
+            ordered=ordered,
+            limited=limited,
+        )
         if what:
             return Difference(what, "silent-drift", desynchronises=write)
     return None

@@ -111,7 +111,12 @@ class ShadowSide:
             return
         test.compared += 1
         found = compare(
-            stand_in, shadow, write=info.write, ordered=info.ordered, limited=info.limited
+            stand_in,
+            shadow,
+            write=info.write,
+            ordered=info.ordered,
+            limited=info.limited,
+            left_out=info.left_out,
         )
         if found is not None:
             test.add(info, stand_in, shadow, found)

@@ -165,10 +165,11 @@ def secret_columns(statement: str) -> bool:
 def user_location() -> str:
     """``path:line`` of the first frame of the project's own code (outside the standard
     library and installed packages), following an async engine's greenlet to the coroutine
-    that awaited it; else the first frame outside SQLAlchemy, the drivers and dbparity (a
-    statement sent from a thread pool, whose caller is not on this thread's stack); "" when
-    there is none (a statement dbparity's own fixtures sent)."""
-    return _first_frame(sys._getframe(1), _installed) or _first_frame(sys._getframe(1), _library)
+    that awaited it; else the first frame of another installed package (a web framework's
+    thread pool, whose caller is not on this thread's stack); "" when there is none (a
+    statement dbparity's own fixtures sent, or a bare worker thread's)."""
+    here = sys._getframe(1)
+    return _first_frame(here, _installed) or _first_frame(here, _library_or_stdlib)
 
 
 def _first_frame(frame: FrameType | None, skipped: Callable[[str], bool]) -> str:
@@ -190,6 +191,11 @@ def _first_frame(frame: FrameType | None, skipped: Callable[[str], bool]) -> str
 
 
 _STDLIB = sysconfig.get_paths()["stdlib"]
+
+
+@functools.lru_cache(maxsize=4096)
+def _library_or_stdlib(path: str) -> bool:
+    return _library(path) or path.startswith(_STDLIB)
 
 
 @functools.lru_cache(maxsize=4096)
