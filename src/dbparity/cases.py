@@ -188,14 +188,18 @@ DRIVER_PACKAGES = ("sqlalchemy", "asyncpg", "psycopg", "aiosqlite", "sqlite3", "
 
 def _raised_inside_driver(exc: BaseException) -> str | None:
     """The package of the frame that raised, when it is SQLAlchemy or a driver."""
+    package = raising_package(exc)
+    return package if package in DRIVER_PACKAGES else None
+
+
+def raising_package(exc: BaseException) -> str:
+    """The top-level package of the innermost Python frame that raised ``exc`` ("" if none)."""
     tb = exc.__traceback__
     if tb is None:
-        return None
+        return ""
     while tb.tb_next is not None:
         tb = tb.tb_next
-    module = str(tb.tb_frame.f_globals.get("__name__", ""))
-    package = module.split(".", 1)[0]
-    return package if package in DRIVER_PACKAGES else None
+    return str(tb.tb_frame.f_globals.get("__name__", "")).split(".", 1)[0]
 
 
 def enforce_declaration(

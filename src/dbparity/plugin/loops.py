@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import pytest
 
+from dbparity.cases import raising_package
+
 PROPERTY = "dbparity_foreign_loop"
 
 
@@ -40,22 +42,11 @@ def raised_by_the_loop(error: BaseException) -> bool:
             type(current).__name__ == "InterfaceError"
             and type(current).__module__.startswith("asyncpg")
         )
-        if loop_type and _raised_in(current, _LOOP_MODULES):
+        if loop_type and raising_package(current) in _LOOP_MODULES:
             return True
         todo += [current.__cause__, current.__context__]
         todo += list(getattr(current, "exceptions", ()))  # exception groups (anyio)
     return False
-
-
-def _raised_in(error: BaseException, modules: tuple[str, ...]) -> bool:
-    """Whether the innermost Python frame of the traceback belongs to one of ``modules``."""
-    tb = error.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    module = str(tb.tb_frame.f_globals.get("__name__", ""))
-    return module.split(".")[0] in modules
 
 
 def message(owner: str) -> str:
