@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -103,11 +102,8 @@ def _run(
     )
     pg.with_env("POSTGRES_INITDB_ARGS", "--no-sync")
     pg.with_command(["postgres", *THROWAWAY_SETTINGS])
-    # Published on loopback only, on a free port the kernel picks for us (docker-py: (host_ip,
-    # host_port)). Not the engine's own choice: two private engines on one host (a plain run
-    # beside act's jobs) each hand out 32768, 32769, ... and a client then reached the other
-    # run's container ("password authentication failed").
-    cast(dict[Any, Any], pg.ports)[CONTAINER_PORT] = ("127.0.0.1", _free_loopback_port())
+    # Published on loopback only, on a port the engine picks (docker-py: (host_ip,)).
+    cast(dict[Any, Any], pg.ports)[CONTAINER_PORT] = ("127.0.0.1",)
     reaper: Reaper | None = None
     try:
         pg.start()
@@ -137,12 +133,6 @@ def _run(
 def container_reaper(found: Engine, container_id: str) -> Reaper:
     """A watcher that removes the container if this process dies before it does."""
     return Reaper([], [], containers=[container_id], docker_host=found.host)
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _remove(pg: Any) -> None:
