@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dbparity.backends import Backend, load_for_run
 
@@ -141,11 +142,11 @@ def describe(done: BackendRun) -> str:
     says "some tests failed" for a run whose tests all passed but used no database, and
     nothing of a run that stopped part-way."""
     said = _STATUS.get(done.exit_status, f"pytest exit {done.exit_status}")
+    data = _results_of(done)
     try:
-        data = json.loads(done.results.read_text("utf-8")) if done.wrote_results else {}
         cases = list(data.get("cases", []))
         run = dict(data.get("run", {}))
-    except (OSError, ValueError, AttributeError):
+    except (ValueError, TypeError, AttributeError):
         return said
     if run.get("status") == "not-run":
         return f"NOT RUN: {run.get('reason', '')}"
@@ -163,9 +164,18 @@ def describe(done: BackendRun) -> str:
 
 def _session_seconds(done: BackendRun) -> float | None:
     """The pytest session's own duration from its results file (what the report compares)."""
-    if not done.wrote_results:
-        return None
     try:
-        return float(json.loads(done.results.read_text("utf-8"))["run"]["duration_s"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return float(_results_of(done)["run"]["duration_s"])
+    except (KeyError, TypeError, ValueError):
         return None
+
+
+def _results_of(done: BackendRun) -> dict[str, Any]:
+    """The run's results file as JSON; empty when it wrote none or it cannot be read."""
+    if not done.wrote_results:
+        return {}
+    try:
+        data = json.loads(done.results.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -27,6 +27,13 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 
 from dbparity.backends import Backend
+from dbparity.databases import (
+    create_empty_database,
+    drop_database,
+    worker_database_name,
+    worker_name,
+)
+from dbparity.engines import sqlalchemy_url
 from dbparity.provision import Target
 
 FORMS = ("async", "sync", "dsn")
@@ -77,12 +84,6 @@ class ProcessDatabase:
         return self.dsn
 
 
-def worker_name() -> str:
-    from dbparity.databases import worker_name as name
-
-    return name()
-
-
 @contextmanager
 def process_database(backend: Backend, target: Target) -> Iterator[ProcessDatabase]:
     """Create this process's empty database on ``target``; remove it afterwards (on a server
@@ -112,13 +113,6 @@ def process_database(backend: Backend, target: Target) -> Iterator[ProcessDataba
                 location = stack.enter_context(pglite.server()).url
             yield _postgres_forms(backend, make_url(location))
         else:
-            from dbparity.databases import (
-                create_empty_database,
-                drop_database,
-                worker_database_name,
-            )
-            from dbparity.engines import sqlalchemy_url
-
             database = worker_database_name(target, worker)
             create_empty_database(target, database)
             if not target.throwaway:

@@ -69,18 +69,17 @@ class Recorder:
                 declared=props.get("declared"),
             )
             self.cases[report.nodeid] = case
+        # The observer's word (so far in the test) replaces collection's guess, except for a
+        # skipped case: a skip says nothing of the database, so the guess stands.
         observed = observed_use(report)
-        skipped = (found or (case.outcome,))[0] == "not-applicable"
-        if observed is not None and not skipped:
-            # The observer's word (so far in the test) replaces collection's guess; a skipped
-            # case keeps the guess: a skip says nothing of the database.
+        if (found or (case.outcome,))[0] == "not-applicable":
+            case.used_database = bool(props.get("used_database", True))
+        elif observed is not None:
             case.used_database = observed
         case.duration_s = round(case.duration_s + report.duration, 6)
         if found is None:
             return
         outcome, reason = found
-        if outcome == "not-applicable":
-            case.used_database = bool(props.get("used_database", True))
         failure = _failure(report)
         if failure is not None and outcome != "conforms":
             case.failure = failure
